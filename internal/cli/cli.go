@@ -1,0 +1,133 @@
+// Package cli is the cutover command: it parses the command line,
+// runs the requested command and reports. It never touches os.Args,
+// os.Exit or the process's standard streams, so tests run it whole.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+)
+
+// Version is set at build time with -ldflags "-X …/internal/cli.Version=…".
+var Version = "dev"
+
+// Env looks up an environment variable; Run takes it so that tests can
+// supply their own.
+type Env func(string) string
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *environ, args []string) error
+}
+
+// environ is the process state a command may use.
+type environ struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         Env
+	log            *slog.Logger
+}
+
+var commands = map[string]command{
+	"run":      {"run the whole upgrade check (default: the built-in Hydra 1.11 → 2.3 scenario)", cmdRun},
+	"scenario": {"print the built-in scenario, to copy and edit", cmdScenario},
+	"version":  {"print cutover's version", cmdVersion},
+}
+
+// Run runs the cutover command line args (without the program name).
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv Env) error {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	e := &environ{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	if len(args) == 0 {
+		usage(stderr)
+		return usagef(errors.New("no command given"))
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		usage(stdout)
+		return nil
+	}
+	c, ok := commands[name]
+	if !ok {
+		return usagef(fmt.Errorf("unknown command %q (run 'cutover help')", name))
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "cutover tells whether an OAuth server upgrade is safe to cut over.\n\n")
+	fmt.Fprintf(w, "Usage:\n  cutover COMMAND [flags]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'cutover COMMAND -h' for a command's flags.\n")
+	fmt.Fprintf(w, "Exit status: 0 pass, 1 error, 2 usage, 3 a gate failed.\n")
+}
+
+// newFlags returns a flag set whose errors are returned, not printed
+// twice, and whose -h output goes to stderr.
+func newFlags(e *environ, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: cutover %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; a bad flag is a usage error naming the flag.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	if err != nil {
+		return usagef(errors.New(strings.TrimSpace(err.Error())))
+	}
+	if fs.NArg() > 0 {
+		return usagef(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	return nil
+}
+
+// errHelp ends a command after -h printed its help.
+var errHelp = errors.New("help requested")
+
+func cmdVersion(_ context.Context, e *environ, args []string) error {
+	fmt.Fprintf(e.stdout, "cutover %s\n", Version)
+	return nil
+}
+
+func cmdScenario(_ context.Context, e *environ, args []string) error {
+	fs := newFlags(e, "scenario", "scenario > my-upgrade.yaml")
+	if err := parse(fs, args); err != nil {
+		return helpOK(fs, err)
+	}
+	_, err := e.stdout.Write(scenarioText())
+	return err
+}
+
+// helpOK turns a -h request into success after printing the help.
+func helpOK(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, errHelp) {
+		fs.Usage()
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cutover-dev/cutover/internal/pipeline"
+	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/scenarios"
+)
+
+func scenarioText() []byte { return scenarios.DefaultYAML() }
+
+// runConfig is the run command's configuration after precedence:
+// flags over environment over the scenario over defaults.
+type runConfig struct {
+	scenario string
+	out      string
+	provider string
+}
+
+func cmdRun(ctx context.Context, e *environ, args []string) error {
+	fs := newFlags(e, "run", "run [--scenario FILE] [--out DIR] [--provider auto|process|docker]")
+	var cfg runConfig
+	fs.StringVar(&cfg.scenario, "scenario", "", "scenario `file` (default: the built-in "+scenarios.DefaultName+"; env CUTOVER_SCENARIO)")
+	fs.StringVar(&cfg.out, "out", "", "`directory` for report.json, report.md and vegeta results (default cutover-out; env CUTOVER_OUT)")
+	fs.StringVar(&cfg.provider, "provider", "", "how to start the stacks: auto, process or docker (default auto; env CUTOVER_PROVIDER)")
+	if err := parse(fs, args); err != nil {
+		return helpOK(fs, err)
+	}
+	cfg = resolveRun(cfg, e.getenv)
+	switch cfg.provider {
+	case "auto":
+		// The docker provider is not built yet, so auto means process.
+		cfg.provider = "process"
+	case "process":
+	case "docker":
+		return usagef(errors.New("--provider docker: the docker provider is not available in this version; use --provider process"))
+	default:
+		return usagef(fmt.Errorf("--provider: %q is not one of auto, process, docker", cfg.provider))
+	}
+
+	var sc *scenarios.Scenario
+	if cfg.scenario == "" {
+		sc = scenarios.Default()
+	} else {
+		var err error
+		if sc, err = scenarios.Load(cfg.scenario); err != nil {
+			var se *scenarios.Error
+			if errors.As(err, &se) {
+				return usagef(err)
+			}
+			return usagef(fmt.Errorf("--scenario: %w", err))
+		}
+	}
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := checkWritable(cfg.out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	e.log.Info("running scenario", "scenario", sc.Name, "file", sc.File, "provider", cfg.provider, "out", cfg.out)
+	rep, err := pipeline.Run(ctx, pipeline.Options{Scenario: sc, OutDir: cfg.out, Provider: cfg.provider, Log: e.log})
+	if werr := writeReports(e, cfg.out, rep); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: partial report in %s", cfg.out)
+		}
+		return err
+	}
+	if !rep.Passed() {
+		return ErrGateFailed
+	}
+	return nil
+}
+
+// resolveRun applies the precedence flags > environment > defaults.
+func resolveRun(c runConfig, getenv Env) runConfig {
+	pick := func(flag, env, def string) string {
+		if flag != "" {
+			return flag
+		}
+		if v := getenv(env); v != "" {
+			return v
+		}
+		return def
+	}
+	c.scenario = pick(c.scenario, "CUTOVER_SCENARIO", "")
+	c.out = pick(c.out, "CUTOVER_OUT", "cutover-out")
+	c.provider = pick(c.provider, "CUTOVER_PROVIDER", "auto")
+	return c
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".cutover-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write to %s: %w", dir, errors.Unwrap(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// writeReports prints the text report on stdout and writes report.json
+// and report.md into dir; with GITHUB_STEP_SUMMARY set, the Markdown is
+// appended to the job summary too.
+func writeReports(e *environ, dir string, rep *reports.Report) error {
+	if rep == nil {
+		return nil
+	}
+	if err := reports.Text(e.stdout, rep); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	write := func(path string, render func(*os.File) error) error {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+		if err := render(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return f.Close()
+	}
+	if err := write(filepath.Join(dir, "report.json"), func(f *os.File) error { return reports.JSON(f, rep) }); err != nil {
+		return err
+	}
+	if err := write(filepath.Join(dir, "report.md"), func(f *os.File) error { return reports.Markdown(f, rep) }); err != nil {
+		return err
+	}
+	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("writing job summary: %w", err)
+		}
+		defer f.Close()
+		if err := reports.Markdown(f, rep); err != nil {
+			return fmt.Errorf("writing job summary: %w", err)
+		}
+	}
+	e.log.Info("reports written", "dir", dir, "verdict", rep.Verdict)
+	return nil
+}

@@ -1,0 +1,302 @@
+// Package pipeline runs a whole upgrade check: it starts the old stack,
+// seeds and loads it, clones and migrates its database blue-green,
+// starts the new stack on the copy, checks sessions and rows, loads the
+// new stack with the same traffic and builds the report.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cutover-dev/cutover/compare"
+	"github.com/cutover-dev/cutover/internal/hydra"
+	"github.com/cutover-dev/cutover/internal/provision"
+	"github.com/cutover-dev/cutover/loadgen"
+	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/scenarios"
+	"github.com/cutover-dev/cutover/verify"
+	"github.com/jackc/pgx/v5"
+)
+
+// Options configure a run.
+type Options struct {
+	// Scenario is the validated scenario to run.
+	Scenario *scenarios.Scenario
+	// OutDir receives the vegeta result files; it must exist.
+	OutDir string
+	// Provider is how stacks are started; only "process" is known.
+	Provider string
+	// Log receives progress; nil discards it.
+	Log *slog.Logger
+}
+
+// stages is the number of numbered stages reported as progress.
+const stages = 8
+
+// Run executes the scenario. It returns the report, possibly partial
+// (Report.Partial) together with an error when a stage failed or ctx
+// was cancelled. Everything Run started is stopped and removed before
+// it returns.
+func Run(ctx context.Context, o Options) (*reports.Report, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &run{o: o, sc: o.Scenario, log: o.Log}
+	r.rep = &reports.Report{
+		SchemaVersion: reports.SchemaVersion, Scenario: r.sc.Name, Verdict: reports.Fail,
+		Old: reports.Side{Kind: r.sc.Old.Kind, Version: r.sc.Old.Version, Provider: o.Provider},
+		New: reports.Side{Kind: r.sc.New.Kind, Version: r.sc.New.Version, Provider: o.Provider},
+		Load: reports.Load{Seed: r.sc.Load.Seed, RatePerSec: r.sc.Load.RatePer.PerSecond(),
+			DurationS: r.sc.Load.Dur.Seconds(), WarmupS: r.sc.Load.Warm.Seconds(), Mix: r.sc.Load.Mix},
+	}
+	defer r.cleanup()
+	err := r.all(ctx)
+	if err != nil {
+		r.rep.Partial = true
+		r.rep.Error = err.Error()
+	}
+	r.finish()
+	return r.rep, err
+}
+
+type run struct {
+	o   Options
+	sc  *scenarios.Scenario
+	log *slog.Logger
+	rep *reports.Report
+
+	pg       *provision.Postgres
+	old, new *hydra.Server
+	clients  []hydra.Client
+	sessions []verify.Session
+	before   *loadgen.Result
+	after    *loadgen.Result
+	beforeRs sideResources
+	afterRs  sideResources
+	secret   string
+}
+
+func (r *run) stage(n int, msg string, args ...any) {
+	r.log.Info(msg, append([]any{"stage", fmt.Sprintf("%d/%d", n, stages)}, args...)...)
+}
+
+func (r *run) cleanup() {
+	if r.new != nil {
+		r.new.Stop()
+	}
+	if r.old != nil {
+		r.old.Stop()
+	}
+	if r.pg != nil {
+		r.pg.Close()
+	}
+}
+
+func (r *run) all(ctx context.Context) error {
+	if r.o.Provider != "process" {
+		return fmt.Errorf("provider %q: not available; use process", r.o.Provider)
+	}
+	cache, err := hydra.CacheDir()
+	if err != nil {
+		return err
+	}
+	oldBin, err := r.binary(ctx, cache, r.sc.Old)
+	if err != nil {
+		return err
+	}
+	newBin, err := r.binary(ctx, cache, r.sc.New)
+	if err != nil {
+		return err
+	}
+	r.secret = randomSecret()
+
+	// 1. Blue database and the old server.
+	r.stage(1, "starting postgres and the old server", "version", r.sc.Old.Version)
+	if r.pg, err = provision.StartPostgres(ctx); err != nil {
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	if err := r.pg.CreateDatabase(ctx, "blue"); err != nil {
+		return fmt.Errorf("creating blue database: %w", err)
+	}
+	oldCfg := hydra.Config{Name: "old server", Version: r.sc.Old.Version, Binary: oldBin,
+		DSN: r.pg.DSN("blue"), SystemSecret: r.secret, Env: r.sc.Old.Env}
+	if err := hydra.Migrate(ctx, oldCfg); err != nil {
+		return fmt.Errorf("migrating blue database: %w", err)
+	}
+	if r.old, err = hydra.Serve(ctx, oldCfg); err != nil {
+		return err
+	}
+
+	// 2. Seed through the real APIs.
+	r.stage(2, "seeding the old server", "clients", r.sc.Seed.Clients, "sessions", r.sc.Seed.Sessions,
+		"client_credentials_tokens", r.sc.Seed.ClientCredentialsTokens)
+	if err := r.seed(ctx); err != nil {
+		return fmt.Errorf("seeding: %w", r.withLog(err, r.old))
+	}
+
+	// 3. Load the old server.
+	plan := r.plan()
+	r.stage(3, "loading the old server", "rate", r.sc.Load.Rate, "duration", r.sc.Load.Dur, "requests", plan.Expected())
+	r.before, r.beforeRs, err = r.load(ctx, r.old, plan, "results-old.bin")
+	if err != nil {
+		return fmt.Errorf("loading old server: %w", r.withLog(err, r.old))
+	}
+	r.log.Info("old server loaded", "requests", r.before.Requests(), "error_rate", round(r.before.ErrorRate()))
+
+	// 4. Blue-green: clone and migrate.
+	r.old.Stop()
+	r.stage(4, "cloning blue to green and migrating", "version", r.sc.New.Version)
+	if err := r.pg.Clone(ctx, "blue", "green"); err != nil {
+		return fmt.Errorf("cloning blue to green: %w", err)
+	}
+	newCfg := hydra.Config{Name: "new server", Version: r.sc.New.Version, Binary: newBin,
+		DSN: r.pg.DSN("green"), SystemSecret: r.secret, Env: r.sc.New.Env}
+	if err := r.migrate(ctx, newCfg); err != nil {
+		return err
+	}
+
+	// 5. The new server on green; sessions.
+	r.stage(5, "starting the new server and checking sessions", "sessions", len(r.sessions))
+	if r.new, err = hydra.Serve(ctx, newCfg); err != nil {
+		return err
+	}
+	sres, err := verify.Sessions(ctx, r.sessions, introspector(r.new.API))
+	if err != nil {
+		return err
+	}
+	r.rep.Sessions = reports.Sessions{Checked: sres.Checked, Mismatched: sres.Mismatched, Mismatches: sres.Mismatches}
+
+	// 6. Rows.
+	r.stage(6, "verifying rows", "tables", len(r.sc.Verify.Tables))
+	if err := r.verifyRows(ctx); err != nil {
+		return fmt.Errorf("verifying rows: %w", err)
+	}
+
+	// 7. Load the new server with the same sequence.
+	r.stage(7, "loading the new server", "rate", r.sc.Load.Rate, "duration", r.sc.Load.Dur)
+	r.after, r.afterRs, err = r.load(ctx, r.new, plan, "results-new.bin")
+	if err != nil {
+		return fmt.Errorf("loading new server: %w", r.withLog(err, r.new))
+	}
+	r.log.Info("new server loaded", "requests", r.after.Requests(), "error_rate", round(r.after.ErrorRate()))
+	r.new.Stop()
+	r.stage(8, "comparing")
+	return nil
+}
+
+func (r *run) binary(ctx context.Context, cache string, s scenarios.Server) (string, error) {
+	if s.Binary != "" {
+		if _, err := os.Stat(s.Binary); err != nil {
+			return "", fmt.Errorf("hydra %s binary: %w", s.Version, err)
+		}
+		return s.Binary, nil
+	}
+	if _, err := os.Stat(hydra.BinaryPath(cache, s.Version)); err != nil {
+		r.log.Info("building hydra from the Go module proxy (a few minutes, once)", "version", s.Version,
+			"cache", filepath.Dir(hydra.BinaryPath(cache, s.Version)))
+	}
+	return hydra.EnsureBinary(ctx, cache, s.Version)
+}
+
+func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
+	conn, err := pgx.Connect(ctx, cfg.DSN)
+	if err != nil {
+		return fmt.Errorf("connecting to green: %w", provision.RedactErr(err, cfg.DSN))
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	before, err := verify.SnapshotWrites(ctx, conn)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := hydra.Migrate(ctx, cfg); err != nil {
+		return fmt.Errorf("migrating green database: %w", err)
+	}
+	r.rep.Migration.DurationMS = time.Since(start).Milliseconds()
+	after, err := verify.SnapshotWrites(ctx, conn)
+	if err != nil {
+		return err
+	}
+	r.rep.Migration.Tables = verify.Writes(before, after)
+	r.log.Info("migrated", "duration_ms", r.rep.Migration.DurationMS, "tables_written", len(r.rep.Migration.Tables))
+	return nil
+}
+
+func (r *run) verifyRows(ctx context.Context) error {
+	oc, err := pgx.Connect(ctx, r.pg.DSN("blue"))
+	if err != nil {
+		return provision.RedactErr(err, r.pg.DSN("blue"))
+	}
+	defer oc.Close(context.WithoutCancel(ctx))
+	nc, err := pgx.Connect(ctx, r.pg.DSN("green"))
+	if err != nil {
+		return provision.RedactErr(err, r.pg.DSN("green"))
+	}
+	defer nc.Close(context.WithoutCancel(ctx))
+	var specs []verify.TableSpec
+	for _, t := range r.sc.Verify.Tables {
+		specs = append(specs, verify.TableSpec{Table: t.Table, Key: t.Key, Ignore: t.Ignore, Convert: t.Convert})
+	}
+	res, err := verify.Tables(ctx, oc, nc, specs, r.sc.Verify.IgnoreColumns)
+	if err != nil {
+		return err
+	}
+	r.rep.Verify = reports.Verify{RowsCompared: res.RowsCompared, Missing: res.Missing, Extra: res.Extra,
+		Changed: res.Changed, Tables: res.Tables}
+	r.log.Info("rows verified", "rows_compared", res.RowsCompared, "missing", res.Missing,
+		"extra", res.Extra, "changed", res.Changed)
+	return nil
+}
+
+// withLog adds the server's last log line to err when the server has
+// exited, which is then the likely cause.
+func (r *run) withLog(err error, s *hydra.Server) error {
+	if s == nil {
+		return err
+	}
+	select {
+	case <-s.Exited():
+		return fmt.Errorf("%w (%s exited: %s)", err, s.Name, s.LastLog())
+	default:
+		return err
+	}
+}
+
+// finish fills the comparison and the gates from what was measured.
+func (r *run) finish() {
+	var b, a compare.Side
+	if r.before != nil {
+		b = side(r.before, r.beforeRs, r.sc.Load.Warm)
+		r.rep.Old.BrokenChains, r.rep.Old.Errors = r.before.BrokenChains, r.before.Errors
+	}
+	if r.after != nil {
+		a = side(r.after, r.afterRs, r.sc.Load.Warm)
+		r.rep.New.BrokenChains, r.rep.New.Errors = r.after.BrokenChains, r.after.Errors
+	}
+	r.rep.Metrics = compare.Metrics(b, a)
+	r.rep.Operations = operations(r.before, r.after, r.sc.Load.Warm)
+	g := r.sc.Gates
+	r.rep.Gates = compare.Gates(compare.Limits{
+		MaxErrorRate: g.MaxErrorRate, MaxP95RegressionPct: g.MaxP95RegressionPct,
+		MaxMissingRows: int64(g.MaxMissingRows), MaxChangedRows: int64(g.MaxChangedRows),
+		MaxSessionMismatches: int64(g.MaxSessionMismatches),
+	}, r.rep.Metrics, compare.Findings{
+		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
+		SessionMismatches: int64(r.rep.Sessions.Mismatched),
+	})
+	if r.rep.Passed() {
+		r.rep.Verdict = reports.Pass
+	} else {
+		r.rep.Verdict = reports.Fail
+	}
+}
+
+func round(f float64) float64 { return float64(int(f*10000)) / 10000 }
+
+// errStopped reports a load cut short by a server that exited.
+var errStopped = errors.New("server exited during the load")

@@ -1,0 +1,78 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cutover-dev/cutover/compare"
+)
+
+// labels are the row titles of the metrics table.
+var labels = map[string]string{
+	"latency_p50_ms":   "API P50",
+	"latency_p95_ms":   "API P95",
+	"latency_p99_ms":   "API P99",
+	"rss_bytes":        "RSS memory",
+	"heap_alloc_bytes": "Go heap alloc",
+	"goroutines":       "Goroutines",
+	"cpu_cores":        "CPU (cores)",
+	"requests":         "Requests",
+	"error_rate":       "Error rate",
+}
+
+func label(name string) string {
+	if l, ok := labels[name]; ok {
+		return l
+	}
+	return name
+}
+
+// value formats a figure in its unit.
+func value(unit string, v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	switch unit {
+	case "ms":
+		if v < 10 {
+			return fmt.Sprintf("%.2fms", v)
+		}
+		return fmt.Sprintf("%.0fms", v)
+	case "bytes":
+		return fmt.Sprintf("%.0fMB", v/1e6)
+	case "cores":
+		return fmt.Sprintf("%.2f", v)
+	case "ratio":
+		return fmt.Sprintf("%.2f%%", v*100)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func change(m compare.Metric) string {
+	if m.ChangePct == nil {
+		if m.Before == 0 && m.After == 0 {
+			return "0%"
+		}
+		return "n/a"
+	}
+	c := math.Round(*m.ChangePct)
+	if c == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%+.0f%%", c)
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func rows(n int64) string {
+	if n < 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}

@@ -1,0 +1,97 @@
+package reports
+
+import (
+	"github.com/cutover-dev/cutover/compare"
+	"github.com/cutover-dev/cutover/verify"
+)
+
+// SchemaVersion is the version of the JSON report's layout.
+const SchemaVersion = 1
+
+// Verdicts.
+const (
+	Pass = "pass"
+	Fail = "fail"
+)
+
+// A Report is everything a run found.
+type Report struct {
+	SchemaVersion int    `json:"schema_version"`
+	Scenario      string `json:"scenario"`
+	// Verdict is "pass" when every gate passed, else "fail".
+	Verdict string `json:"verdict"`
+	// Partial is true when the run ended early (interrupted or failed)
+	// and the report holds only what was measured until then.
+	Partial bool `json:"partial,omitempty"`
+	// Error says why a partial run ended.
+	Error string `json:"error,omitempty"`
+
+	Old Side `json:"old"`
+	New Side `json:"new"`
+	// Load describes the traffic replayed against both sides.
+	Load Load `json:"load"`
+
+	Metrics    []compare.Metric `json:"metrics"`
+	Operations []Operation      `json:"operations,omitempty"`
+	Migration  Migration        `json:"migration"`
+	Verify     Verify           `json:"verify"`
+	Sessions   Sessions         `json:"sessions"`
+	Gates      []compare.Gate   `json:"gates"`
+}
+
+// A Side names one server.
+type Side struct {
+	Kind     string `json:"kind"`
+	Version  string `json:"version"`
+	Provider string `json:"provider"`
+	// BrokenChains counts refresh chains that saw a failed refresh
+	// during this side's load.
+	BrokenChains int `json:"broken_chains"`
+	// Errors counts the distinct request errors seen on this side.
+	Errors map[string]int `json:"errors,omitempty"`
+}
+
+// Load describes the replayed traffic.
+type Load struct {
+	Seed       int64          `json:"seed"`
+	RatePerSec float64        `json:"rate_per_sec"`
+	DurationS  float64        `json:"duration_s"`
+	WarmupS    float64        `json:"warmup_s"`
+	Mix        map[string]int `json:"mix"`
+}
+
+// An Operation is the latency of one kind of request on both sides.
+type Operation struct {
+	Op        string  `json:"op"`
+	Requests  [2]int  `json:"requests"`
+	Failed    [2]int  `json:"failed"`
+	P50MS     [2]float64 `json:"p50_ms"`
+	P95MS     [2]float64 `json:"p95_ms"`
+}
+
+// Migration is what the schema migration did.
+type Migration struct {
+	DurationMS int64                `json:"duration_ms"`
+	Tables     []verify.TableWrites `json:"tables"`
+}
+
+// Verify is the row-level comparison.
+type Verify struct {
+	RowsCompared int64                `json:"rows_compared"`
+	Missing      int64                `json:"missing"`
+	Extra        int64                `json:"extra"`
+	Changed      int64                `json:"changed"`
+	Tables       []verify.TableResult `json:"tables"`
+}
+
+// Sessions is the behavioural check of sessions issued before cutover.
+type Sessions struct {
+	Checked    int               `json:"checked"`
+	Mismatched int               `json:"mismatched"`
+	Mismatches []verify.Mismatch `json:"mismatches,omitempty"`
+}
+
+// Passed reports whether every gate passed and the run was complete.
+func (r *Report) Passed() bool {
+	return !r.Partial && compare.Passed(r.Gates)
+}

@@ -1,0 +1,127 @@
+package scenarios
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+//go:embed hydra-1.11-to-2.3.yaml
+var flagship []byte
+
+// DefaultName is the name of the embedded flagship scenario.
+const DefaultName = "hydra-1.11-to-2.3"
+
+// DefaultYAML returns the text of the embedded flagship scenario.
+func DefaultYAML() []byte { return bytes.Clone(flagship) }
+
+// Default returns the embedded flagship scenario, Ory Hydra v1.11.10 to
+// v2.3.0.
+func Default() *Scenario {
+	s, err := Parse("builtin:"+DefaultName+".yaml", flagship)
+	if err != nil {
+		panic("BUG: embedded scenario does not validate: " + err.Error())
+	}
+	return s
+}
+
+// Load reads and validates the scenario file at path.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading scenario: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// An Error is a problem at a place in a scenario file.
+type Error struct {
+	File   string
+	Line   int // 1-based; 0 when the place is unknown
+	Column int // 1-based; 0 when the place is unknown
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// Parse decodes and validates a scenario. name is used in errors and
+// kept in [Scenario.File].
+func Parse(name string, data []byte) (*Scenario, error) {
+	s := defaults()
+	s.File = name
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: name, Msg: "scenario is empty"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	if err := dec.Decode(s); err != nil {
+		return nil, yamlError(name, err)
+	}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, yamlError(name, err)
+	}
+	if err := validate(s, &locator{name: name, file: file}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func yamlError(name string, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		p := ye.GetToken().Position
+		return &Error{File: name, Line: p.Line, Column: p.Column, Msg: ye.GetMessage()}
+	}
+	return &Error{File: name, Msg: err.Error()}
+}
+
+// A locator finds the place of a key in the parsed file so that
+// validation errors point at the offending value.
+type locator struct {
+	name string
+	file *ast.File
+}
+
+// errorf returns an *Error placed at the node for path, a YAML path
+// such as "$.load.rate". When the key is absent it falls back to the
+// nearest parent that exists.
+func (l *locator) errorf(path, format string, args ...any) error {
+	e := &Error{File: l.name, Msg: fmt.Sprintf(format, args...)}
+	for p := path; p != "$" && p != ""; p = parent(p) {
+		yp, err := yaml.PathString(p)
+		if err != nil {
+			continue
+		}
+		node, err := yp.FilterFile(l.file)
+		if err != nil || node == nil || node.GetToken() == nil {
+			continue
+		}
+		pos := node.GetToken().Position
+		e.Line, e.Column = pos.Line, pos.Column
+		break
+	}
+	return e
+}
+
+func parent(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		switch p[i] {
+		case '.':
+			return p[:i]
+		case '[':
+			return p[:i]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,219 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// BuildableVersions are the Hydra versions cutover can build from
+// source when a server names no binary and no image is used.
+var BuildableVersions = []string{"v1.11.10", "v2.3.0"}
+
+// Conversions are the column conversions a verify table may name.
+var Conversions = []string{"pipe_list"}
+
+func defaults() *Scenario {
+	return &Scenario{
+		Old:      Server{Kind: "hydra"},
+		New:      Server{Kind: "hydra"},
+		Database: Database{Image: "postgres:16"},
+		Seed:     Seed{Clients: 4, Sessions: 8, ClientCredentialsTokens: 8, Revoked: 2},
+		Load: Traffic{
+			Seed: 1, Rate: "40/s", Duration: "30s", Warmup: "5s", Timeout: "10s", Chains: 32,
+		},
+		Verify: Verify{IgnoreColumns: []string{"nid"}},
+		Gates: Gates{
+			MaxErrorRate: 0.01, MaxP95RegressionPct: 25,
+			MaxMissingRows: 0, MaxChangedRows: 0, MaxSessionMismatches: 0,
+		},
+	}
+}
+
+// defaultMix is used when a scenario gives no mix.
+func defaultMix() map[string]int {
+	return map[string]int{"client_credentials": 30, "refresh": 20, "introspect": 40, "revoke": 10}
+}
+
+func validate(s *Scenario, l *locator) error {
+	if s.Name == "" {
+		return l.errorf("$.name", "name: must not be empty")
+	}
+	for _, side := range []struct {
+		key string
+		srv *Server
+	}{{"old", &s.Old}, {"new", &s.New}} {
+		if err := validateServer(side.key, side.srv, l); err != nil {
+			return err
+		}
+	}
+	sd := s.Seed
+	switch {
+	case sd.Clients < 1 || sd.Clients > 1000:
+		return l.errorf("$.seed.clients", "seed.clients: must be between 1 and 1000, got %d", sd.Clients)
+	case sd.Sessions < 0 || sd.Sessions > 10000:
+		return l.errorf("$.seed.sessions", "seed.sessions: must be between 0 and 10000, got %d", sd.Sessions)
+	case sd.ClientCredentialsTokens < 0 || sd.ClientCredentialsTokens > 10000:
+		return l.errorf("$.seed.client_credentials_tokens",
+			"seed.client_credentials_tokens: must be between 0 and 10000, got %d", sd.ClientCredentialsTokens)
+	case sd.Revoked < 0 || sd.Revoked > sd.Sessions+sd.ClientCredentialsTokens:
+		return l.errorf("$.seed.revoked", "seed.revoked: must be between 0 and the number of seeded tokens (%d), got %d",
+			sd.Sessions+sd.ClientCredentialsTokens, sd.Revoked)
+	}
+	if err := validateLoad(&s.Load, l); err != nil {
+		return err
+	}
+	for i, t := range s.Verify.Tables {
+		p := fmt.Sprintf("$.verify.tables[%d]", i)
+		if !isIdent(t.Table) {
+			return l.errorf(p+".table", "verify.tables[%d].table: %q is not a table name", i, t.Table)
+		}
+		if len(t.Key) == 0 {
+			return l.errorf(p+".key", "verify.tables[%d].key: must name at least one column", i)
+		}
+		for _, c := range slices.Concat(t.Key, t.Ignore) {
+			if !isIdent(c) {
+				return l.errorf(p, "verify.tables[%d]: %q is not a column name", i, c)
+			}
+		}
+		for c, conv := range t.Convert {
+			if !isIdent(c) {
+				return l.errorf(p+".convert", "verify.tables[%d].convert: %q is not a column name", i, c)
+			}
+			if !slices.Contains(Conversions, conv) {
+				return l.errorf(p+".convert."+c, "verify.tables[%d].convert.%s: unknown conversion %q (known: %s)",
+					i, c, conv, strings.Join(Conversions, ", "))
+			}
+		}
+	}
+	for _, c := range s.Verify.IgnoreColumns {
+		if !isIdent(c) {
+			return l.errorf("$.verify.ignore_columns", "verify.ignore_columns: %q is not a column name", c)
+		}
+	}
+	if g := s.Gates; g.MaxErrorRate > 1 {
+		return l.errorf("$.gates.max_error_rate", "gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
+	}
+	return nil
+}
+
+func validateServer(key string, srv *Server, l *locator) error {
+	p := "$." + key
+	if srv.Kind != "hydra" {
+		return l.errorf(p+".kind", "%s.kind: only \"hydra\" is supported, got %q", key, srv.Kind)
+	}
+	if srv.Version == "" {
+		return l.errorf(p, "%s.version: must be set, for example v1.11.10", key)
+	}
+	if !strings.HasPrefix(srv.Version, "v1.") && !strings.HasPrefix(srv.Version, "v2.") {
+		return l.errorf(p+".version", "%s.version: %q is not a Hydra v1.x or v2.x release", key, srv.Version)
+	}
+	if srv.Binary == "" && !slices.Contains(BuildableVersions, srv.Version) {
+		return l.errorf(p+".version", "%s.version: cutover builds only %s; set %s.binary to use %s",
+			key, strings.Join(BuildableVersions, " and "), key, srv.Version)
+	}
+	for k := range srv.Env {
+		if k == "" || strings.ContainsAny(k, "= ") {
+			return l.errorf(p+".env", "%s.env: %q is not an environment variable name", key, k)
+		}
+	}
+	return nil
+}
+
+func validateLoad(ld *Traffic, l *locator) error {
+	var err error
+	if ld.RatePer, err = ParseRate(ld.Rate); err != nil {
+		return l.errorf("$.load.rate", "load.rate: %v", err)
+	}
+	durs := []struct {
+		key string
+		raw string
+		dst *time.Duration
+		min time.Duration
+	}{
+		{"duration", ld.Duration, &ld.Dur, time.Second},
+		{"warmup", ld.Warmup, &ld.Warm, 0},
+		{"timeout", ld.Timeout, &ld.Deadline, time.Millisecond},
+	}
+	for _, d := range durs {
+		v, err := time.ParseDuration(d.raw)
+		if err != nil {
+			return l.errorf("$.load."+d.key, "load.%s: %q is not a duration such as 30s or 2m", d.key, d.raw)
+		}
+		if v < d.min {
+			return l.errorf("$.load."+d.key, "load.%s: must be at least %v, got %v", d.key, d.min, v)
+		}
+		*d.dst = v
+	}
+	if ld.Dur > time.Hour {
+		return l.errorf("$.load.duration", "load.duration: must be at most 1h, got %v", ld.Dur)
+	}
+	if ld.Warm >= ld.Dur {
+		return l.errorf("$.load.warmup", "load.warmup: must be shorter than load.duration (%v), got %v", ld.Dur, ld.Warm)
+	}
+	if ld.Chains < 1 || ld.Chains > 10000 {
+		return l.errorf("$.load.chains", "load.chains: must be between 1 and 10000, got %d", ld.Chains)
+	}
+	if ld.Mix == nil {
+		ld.Mix = defaultMix()
+	}
+	total := 0
+	for op, w := range ld.Mix {
+		if !slices.Contains(Operations, op) {
+			return l.errorf("$.load.mix."+op, "load.mix: unknown operation %q (known: %s)", op, strings.Join(Operations, ", "))
+		}
+		if w < 0 {
+			return l.errorf("$.load.mix."+op, "load.mix.%s: weight must not be negative, got %d", op, w)
+		}
+		total += w
+	}
+	if total == 0 {
+		return l.errorf("$.load.mix", "load.mix: weights sum to zero; give at least one operation a positive weight")
+	}
+	return nil
+}
+
+// ParseRate parses a rate such as "40/s", "600/m" or "5/100ms".
+func ParseRate(s string) (Rate, error) {
+	num, per, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("%q is not a rate such as 40/s", s)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(num))
+	if err != nil {
+		return Rate{}, fmt.Errorf("%q is not a rate such as 40/s", s)
+	}
+	if n <= 0 {
+		return Rate{}, fmt.Errorf("must be positive, got %q", s)
+	}
+	per = strings.TrimSpace(per)
+	if per != "" && (per[0] < '0' || per[0] > '9') {
+		per = "1" + per
+	}
+	d, err := time.ParseDuration(per)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("%q is not a rate such as 40/s", s)
+	}
+	r := Rate{Freq: n, Per: d}
+	if r.PerSecond() > 100000 {
+		return Rate{}, fmt.Errorf("%q is above 100000 requests per second", s)
+	}
+	return r, nil
+}
+
+func isIdent(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
