@@ -102,12 +102,12 @@ func (p Plan) validate() error {
 // A sequence draws operations in the plan's fixed order. It is not
 // safe for concurrent use.
 type sequence struct {
-	rng     *rand.Rand
-	cum     []int // cumulative weights by Op
-	total   int
-	counts  [numOps]int
-	drawn   int
-	pick    *rand.Rand
+	rng    *rand.Rand
+	cum    []int // cumulative weights by Op
+	total  int
+	counts [numOps]int
+	drawn  int
+	pick   *rand.Rand
 }
 
 func newSequence(p Plan) *sequence {

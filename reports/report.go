@@ -62,11 +62,11 @@ type Load struct {
 
 // An Operation is the latency of one kind of request on both sides.
 type Operation struct {
-	Op        string  `json:"op"`
-	Requests  [2]int  `json:"requests"`
-	Failed    [2]int  `json:"failed"`
-	P50MS     [2]float64 `json:"p50_ms"`
-	P95MS     [2]float64 `json:"p95_ms"`
+	Op       string     `json:"op"`
+	Requests [2]int     `json:"requests"`
+	Failed   [2]int     `json:"failed"`
+	P50MS    [2]float64 `json:"p50_ms"`
+	P95MS    [2]float64 `json:"p95_ms"`
 }
 
 // Migration is what the schema migration did.

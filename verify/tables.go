@@ -143,7 +143,6 @@ func Tables(ctx context.Context, old, new *pgx.Conn, specs []TableSpec, ignore [
 	return res, nil
 }
 
-
 // columns maps each public table to its columns' types.
 func columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, error) {
 	rows, err := tx.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
@@ -269,7 +268,6 @@ func (tr *TableResult) addDiff(d Diff) {
 		tr.Diffs = append(tr.Diffs, d)
 	}
 }
-
 
 // keyExpr renders the key as one text value: a JSON array of the key
 // columns, which keeps composite keys and their types unambiguous.

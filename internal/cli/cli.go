@@ -32,6 +32,8 @@ type environ struct {
 	stdout, stderr io.Writer
 	getenv         Env
 	log            *slog.Logger
+	// newSecret, when set by tests, replaces random secrets.
+	newSecret func() string
 }
 
 var commands = map[string]command{
@@ -45,8 +47,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	e := &environ{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	e := &environ{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, log: newLogger(stderr)}
 	if len(args) == 0 {
 		usage(stderr)
 		return usagef(errors.New("no command given"))
@@ -61,6 +62,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usagef(fmt.Errorf("unknown command %q (run 'cutover help')", name))
 	}
 	return c.run(ctx, e, args[1:])
+}
+
+// newLogger returns the CLI's logger: text lines on w, info and up.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 func usage(w io.Writer) {

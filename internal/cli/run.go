@@ -63,7 +63,8 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 		return fmt.Errorf("--out: %w", err)
 	}
 	e.log.Info("running scenario", "scenario", sc.Name, "file", sc.File, "provider", cfg.provider, "out", cfg.out)
-	rep, err := pipeline.Run(ctx, pipeline.Options{Scenario: sc, OutDir: cfg.out, Provider: cfg.provider, Log: e.log})
+	rep, err := pipeline.Run(ctx, pipeline.Options{Scenario: sc, OutDir: cfg.out, Provider: cfg.provider, Log: e.log,
+		NewSecret: e.newSecret})
 	if werr := writeReports(e, cfg.out, rep); werr != nil && err == nil {
 		err = werr
 	}

@@ -33,6 +33,10 @@ type Options struct {
 	Provider string
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
+	// NewSecret returns a fresh secret (client secrets, the system
+	// secret); nil means 48 random hex digits. Tests set it to plant
+	// recognisable secrets and then search every artifact for them.
+	NewSecret func() string
 }
 
 // stages is the number of numbered stages reported as progress.
@@ -45,6 +49,9 @@ const stages = 8
 func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.NewSecret == nil {
+		o.NewSecret = randomSecret
 	}
 	r := &run{o: o, sc: o.Scenario, log: o.Log}
 	r.rep = &reports.Report{
@@ -113,7 +120,7 @@ func (r *run) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.secret = randomSecret()
+	r.secret = r.o.NewSecret()
 
 	// 1. Blue database and the old server.
 	r.stage(1, "starting postgres and the old server", "version", r.sc.Old.Version)

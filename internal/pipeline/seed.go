@@ -27,7 +27,7 @@ func randomSecret() string {
 func (r *run) seed(ctx context.Context) error {
 	api := r.old.API
 	for i := range r.sc.Seed.Clients {
-		c := hydra.Client{ID: fmt.Sprintf("cutover-client-%d", i), Secret: randomSecret()}
+		c := hydra.Client{ID: fmt.Sprintf("cutover-client-%d", i), Secret: r.o.NewSecret()}
 		if err := api.CreateClient(ctx, c); err != nil {
 			return err
 		}

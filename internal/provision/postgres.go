@@ -115,7 +115,10 @@ func StartPostgres(ctx context.Context) (_ *Postgres, err error) {
 		return nil, err
 	}
 	pg.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-p", strconv.Itoa(pg.Port), "-k", pg.dir, "-c", "listen_addresses=127.0.0.1",
+		"-p", strconv.Itoa(pg.Port), "-c", "listen_addresses=127.0.0.1",
+		// No Unix socket: its path would be limited to about 100
+		// characters, which a long TMPDIR exceeds.
+		"-c", "unix_socket_directories=",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "shared_buffers=256MB")
 	pg.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: pg.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -155,13 +158,13 @@ func (pg *Postgres) waitReady(ctx context.Context, limit time.Duration) error {
 		}
 		select {
 		case <-pg.exited:
-			return fmt.Errorf("postgres exited during start-up: %s", pg.logs.Last())
+			return fmt.Errorf("postgres exited during start-up: %s", pg.logs.Cause())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres not ready after %v: %s", limit, pg.logs.Last())
+			return fmt.Errorf("postgres not ready after %v: %s", limit, pg.logs.Cause())
 		}
 	}
 }

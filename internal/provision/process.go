@@ -112,8 +112,9 @@ func Start(ctx context.Context, c Command, readyURL string, limit time.Duration)
 // Exited is closed when the process has ended.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 
-// LastLog returns the process's last output line, with secrets scrubbed.
-func (p *Process) LastLog() string { return scrub(p.logs.Last(), p.secrets) }
+// LastLog returns the line of the process's output that most likely says
+// why it failed (else its last line), with secrets scrubbed.
+func (p *Process) LastLog() string { return scrub(p.logs.Cause(), p.secrets) }
 
 // LogTail returns up to n last output lines, with secrets scrubbed.
 func (p *Process) LogTail(n int) []string {

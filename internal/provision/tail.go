@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -59,6 +60,19 @@ func (t *tail) Last() string {
 		return "no output"
 	}
 	return l[0]
+}
+
+// Cause returns the last line that reports a fatal error or panic, or
+// else the last line: a server's final lines are often about shutting
+// down, not about why.
+func (t *tail) Cause() string {
+	for _, l := range slices.Backward(t.Lines(t.max)) {
+		if strings.Contains(l, "FATAL") || strings.Contains(l, "PANIC") || strings.Contains(l, "level=fatal") ||
+			strings.Contains(l, "level=error") {
+			return l
+		}
+	}
+	return t.Last()
 }
 
 func lastLine(out []byte) string {

@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// These tests run the whole pipeline on the real stack: PostgreSQL
+// from the system's binaries and Hydra v1.11.10 and v2.3.0 built from
+// the Go module proxy (built on first use, then cached).
+
+// isolate points TMPDIR at a directory of the test's own, readable by
+// the postgres user, so that leftovers of this test can be told from
+// anything else on the machine.
+func isolate(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TMPDIR", dir)
+	return dir
+}
+
+// leftovers lists what a run left behind: entries in tmp, processes
+// whose command line mentions tmp, and child processes of this test.
+func leftovers(t *testing.T, tmp string) []string {
+	t.Helper()
+	var out []string
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		out = append(out, "file "+filepath.Join(tmp, e.Name()))
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	me := os.Getpid()
+	for _, p := range procs {
+		pid, _ := strconv.Atoi(filepath.Base(p))
+		if pid == me {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+		cmd := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if strings.Contains(cmd, tmp) {
+			out = append(out, fmt.Sprintf("process %d: %s", pid, cmd))
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join(p, "stat"))
+		// Fields after the parenthesised command name: state, ppid, ...
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+			f := strings.Fields(string(stat[i+1:]))
+			if len(f) > 1 && f[1] == strconv.Itoa(me) {
+				out = append(out, fmt.Sprintf("child process %d: %s", pid, cmd))
+			}
+		}
+	}
+	return out
+}
+
+// awaitNoLeftovers waits briefly for processes to finish exiting, then
+// fails the test with whatever is still there.
+func awaitNoLeftovers(t *testing.T, tmp string) {
+	t.Helper()
+	var left []string
+	for range 50 {
+		if left = leftovers(t, tmp); len(left) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("left behind after the run:\n%s", strings.Join(left, "\n"))
+}
+
+// planted returns a secret generator whose secrets are easy to find.
+func planted() (func() string, func() []string) {
+	var mu sync.Mutex
+	var all []string
+	return func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			s := fmt.Sprintf("PLANTEDSECRET%04dxxxxxxxxxxxxxxxxxxxxxxxx", len(all))
+			all = append(all, s)
+			return s
+		}, func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]string(nil), all...)
+		}
+}
+
+// tokenLike matches Hydra access and refresh tokens of both versions
+// (two base64url parts of 43 characters, with or without ory_ prefix)
+// and DSNs that still carry a password.
+var tokenLike = regexp.MustCompile(`ory_[ar]t_|[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}|postgres://[^:@/\s]+:[^x@][^@\s]*@`)
+
+func checkNoSecrets(t *testing.T, where string, data []byte, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("%s contains planted secret %q", where, s)
+		}
+	}
+	if m := tokenLike.Find(data); m != nil {
+		t.Errorf("%s contains something like a token or DSN password: %.20q…", where, m)
+	}
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	tmp := isolate(t)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	gen, secrets := planted()
+	e := &environ{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, newSecret: gen}
+	e.log = newLogger(&stderr)
+	err := cmdRun(context.Background(), e, []string{"--scenario", "testdata/e2e.yaml", "--out", out, "--provider", "process"})
+	if err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	awaitNoLeftovers(t, tmp)
+	if !strings.Contains(stdout.String(), "e2e-short — PASS") {
+		t.Errorf("stdout does not show a pass verdict:\n%s", stdout.String())
+	}
+
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		SchemaVersion int    `json:"schema_version"`
+		Verdict       string `json:"verdict"`
+		Metrics       []struct {
+			Name          string
+			Before, After *float64
+		}
+		Migration struct {
+			DurationMS int64 `json:"duration_ms"`
+			Tables     []struct {
+				Table    string
+				Inserted int64 `json:"rows_inserted"`
+			}
+		}
+		Verify struct {
+			RowsCompared            int64 `json:"rows_compared"`
+			Missing, Extra, Changed int64
+		}
+		Sessions struct{ Checked, Mismatched int }
+		Gates    []struct {
+			Name   string
+			Passed bool
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	if rep.SchemaVersion != 1 || rep.Verdict != "pass" {
+		t.Errorf("schema_version %d verdict %q, want 1 and pass", rep.SchemaVersion, rep.Verdict)
+	}
+	want := map[string]bool{"latency_p50_ms": true, "latency_p95_ms": true, "latency_p99_ms": true,
+		"rss_bytes": true, "heap_alloc_bytes": true, "goroutines": true, "cpu_cores": true,
+		"requests": true, "error_rate": true}
+	for _, m := range rep.Metrics {
+		if !want[m.Name] {
+			continue
+		}
+		delete(want, m.Name)
+		if m.Before == nil || m.After == nil {
+			t.Errorf("metric %s has no figure on one side", m.Name)
+		}
+		if m.Name == "requests" && m.Before != nil && m.After != nil && (*m.Before != 120 || *m.After != 120) {
+			t.Errorf("requests %v -> %v, want 120 on each side (20/s for 6s)", *m.Before, *m.After)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("metrics missing from report.json: %v", want)
+	}
+	// 4 sessions (access + refresh) and 4 client_credentials tokens.
+	if rep.Sessions.Checked != 12 || rep.Sessions.Mismatched != 0 {
+		t.Errorf("sessions checked %d mismatched %d, want 12 and 0", rep.Sessions.Checked, rep.Sessions.Mismatched)
+	}
+	if rep.Verify.RowsCompared == 0 || rep.Verify.Missing+rep.Verify.Extra+rep.Verify.Changed != 0 {
+		t.Errorf("verify %+v, want rows compared and no differences", rep.Verify)
+	}
+	flows := int64(-1)
+	for _, tw := range rep.Migration.Tables {
+		if tw.Table == "hydra_oauth2_flow" {
+			flows = tw.Inserted
+		}
+	}
+	if flows <= 0 {
+		t.Errorf("migration inserted %d rows into hydra_oauth2_flow, want the seeded flows", flows)
+	}
+	for _, g := range rep.Gates {
+		if !g.Passed {
+			t.Errorf("gate %s failed", g.Name)
+		}
+	}
+	for _, f := range []string{"report.md", "results-old.bin", "results-new.bin"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+
+	// Secrets: none of the planted secrets, no token, no DSN password,
+	// in stdout, stderr or any file of the run.
+	checkNoSecrets(t, "stdout", stdout.Bytes(), secrets())
+	checkNoSecrets(t, "stderr", stderr.Bytes(), secrets())
+	filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		checkNoSecrets(t, path, b, secrets())
+		return nil
+	})
+	if len(secrets()) < 3 {
+		t.Errorf("only %d secrets were planted; the search above proves little", len(secrets()))
+	}
+}
+
+// trigger cancels a context once a given text has been written to it.
+type trigger struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	text   string
+	cancel context.CancelFunc
+	fired  atomic.Bool
+}
+
+func (w *trigger) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.fired.Load() && strings.Contains(w.buf.String(), w.text) {
+		w.fired.Store(true)
+		// Let the stage get under way before interrupting it.
+		time.AfterFunc(300*time.Millisecond, w.cancel)
+	}
+	return len(p), nil
+}
+
+func TestRunInterruptedLeavesNothing(t *testing.T) {
+	for _, stage := range []string{
+		"starting postgres and the old server",
+		"seeding the old server",
+		"loading the old server",
+		"cloning blue to green",
+		"starting the new server",
+		"loading the new server",
+	} {
+		t.Run(strings.ReplaceAll(stage, " ", "_"), func(t *testing.T) {
+			tmp := isolate(t)
+			out := filepath.Join(t.TempDir(), "out")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stdout bytes.Buffer
+			stderr := &trigger{text: stage, cancel: cancel}
+			e := &environ{stdout: &stdout, stderr: stderr, getenv: os.Getenv, log: newLogger(stderr)}
+			err := cmdRun(ctx, e, []string{"--scenario", "testdata/e2e.yaml", "--out", out, "--provider", "process"})
+			if !stderr.fired.Load() {
+				t.Fatalf("stage %q never started (run: %v); stderr:\n%s", stage, err, stderr.buf.String())
+			}
+			if err == nil || ExitCode(err) != ExitError {
+				t.Fatalf("interrupted run returned %v (exit %d), want a runtime error", err, ExitCode(err))
+			}
+			awaitNoLeftovers(t, tmp)
+			data, rerr := os.ReadFile(filepath.Join(out, "report.json"))
+			if rerr != nil {
+				t.Fatalf("no partial report: %v", rerr)
+			}
+			var rep struct {
+				Partial bool   `json:"partial"`
+				Verdict string `json:"verdict"`
+			}
+			json.Unmarshal(data, &rep)
+			if !rep.Partial || rep.Verdict != "fail" {
+				t.Errorf("report partial=%v verdict=%q, want partial fail", rep.Partial, rep.Verdict)
+			}
+		})
+	}
+}
