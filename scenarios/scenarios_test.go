@@ -1,0 +1,106 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestDefault(t *testing.T) {
+	s := Default()
+	if s.Name != DefaultName || s.Old.Version != "v1.11.10" || s.New.Version != "v2.3.0" {
+		t.Errorf("Default() = %s %s -> %s, want %s v1.11.10 -> v2.3.0", s.Name, s.Old.Version, s.New.Version, DefaultName)
+	}
+	if got, want := s.Load.RatePer.PerSecond(), 40.0; got != want {
+		t.Errorf("rate %v/s, want %v/s", got, want)
+	}
+	if s.Load.Dur != 30*time.Second || s.Load.Warm != 5*time.Second {
+		t.Errorf("duration %v warmup %v, want 30s and 5s", s.Load.Dur, s.Load.Warm)
+	}
+	// The file users copy is the one embedded.
+	data, err := os.ReadFile(DefaultName + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != string(DefaultYAML()) {
+		t.Error("the embedded scenario differs from " + DefaultName + ".yaml")
+	}
+}
+
+func TestDefaultsFillOmittedKeys(t *testing.T) {
+	s, err := Parse("min.yaml", []byte("name: min\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Old.Kind != "hydra" || s.Seed.Clients != 4 || s.Load.Chains != 32 || len(s.Load.Mix) != 4 {
+		t.Errorf("defaults not applied: %+v", s)
+	}
+	if s.Gates.MaxErrorRate != 0.01 || s.Gates.MaxP95RegressionPct != 25 {
+		t.Errorf("default gates %+v", s.Gates)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in      string
+		perSec  float64
+		wantErr bool
+	}{
+		{"40/s", 40, false},
+		{"600/m", 10, false},
+		{"5/100ms", 50, false},
+		{" 7 / 1s ", 7, false},
+		{"1/2s", 0.5, false},
+		{"40", 0, true},
+		{"x/s", 0, true},
+		{"-1/s", 0, true},
+		{"0/s", 0, true},
+		{"5/", 0, true},
+		{"5/0s", 0, true},
+		{"200000/s", 0, true},
+	}
+	for _, tt := range tests {
+		r, err := ParseRate(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseRate(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && r.PerSecond() != tt.perSec {
+			t.Errorf("ParseRate(%q) = %v/s, want %v/s", tt.in, r.PerSecond(), tt.perSec)
+		}
+	}
+}
+
+func TestErrorPosition(t *testing.T) {
+	_, err := Parse("s.yaml", []byte("name: x\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\nload:\n  chains: -3\n"))
+	var se *Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v is not a *scenarios.Error", err)
+	}
+	if se.File != "s.yaml" || se.Line != 5 || se.Column != 11 {
+		t.Errorf("error at %s:%d:%d, want s.yaml:5:11", se.File, se.Line, se.Column)
+	}
+}
+
+// FuzzParse checks that no input makes the loader panic, that every
+// failure is a *Error, and that what it accepts is usable.
+func FuzzParse(f *testing.F) {
+	f.Add(DefaultYAML())
+	f.Add([]byte("name: x\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\nload: {rate: 5/s}\n"))
+	f.Add([]byte("name: [x\n"))
+	f.Add([]byte("load:\n  mix: {refresh: -1}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v (%T) is not a *scenarios.Error", err, err)
+			}
+			return
+		}
+		if s.Load.RatePer.PerSecond() <= 0 || s.Load.Dur <= 0 || s.Load.Warm >= s.Load.Dur || s.Seed.Clients < 1 {
+			t.Fatalf("accepted an unusable scenario: %+v", s.Load)
+		}
+	})
+}
