@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -240,6 +241,7 @@ type trigger struct {
 	text   string
 	cancel context.CancelFunc
 	fired  atomic.Bool
+	delay  time.Duration // after the text; 300ms when zero
 }
 
 func (w *trigger) Write(p []byte) (int, error) {
@@ -249,7 +251,11 @@ func (w *trigger) Write(p []byte) (int, error) {
 	if !w.fired.Load() && strings.Contains(w.buf.String(), w.text) {
 		w.fired.Store(true)
 		// Let the stage get under way before interrupting it.
-		time.AfterFunc(300*time.Millisecond, w.cancel)
+		d := w.delay
+		if d == 0 {
+			d = 300 * time.Millisecond
+		}
+		time.AfterFunc(d, w.cancel)
 	}
 	return len(p), nil
 }
@@ -291,6 +297,67 @@ func TestRunInterruptedLeavesNothing(t *testing.T) {
 			if !rep.Partial || rep.Verdict != "fail" {
 				t.Errorf("report partial=%v verdict=%q, want partial fail", rep.Partial, rep.Verdict)
 			}
+		})
+	}
+}
+
+// serverPid returns the pid of the running "hydra serve" child of this
+// test, or 0.
+func serverPid(t *testing.T) int {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		stat, _ := os.ReadFile(filepath.Join(p, "stat"))
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+		if bytes.Contains(cmdline, []byte("serve\x00all")) {
+			pid, _ := strconv.Atoi(filepath.Base(p))
+			return pid
+		}
+	}
+	return 0
+}
+
+// TestServerFailsDuringLoad crashes or freezes the old server while it
+// is under load and checks that the run ends on its own with an error
+// naming the stage and the server, and leaves nothing behind.
+func TestServerFailsDuringLoad(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		sig  syscall.Signal
+		want string
+	}{
+		{"crash", syscall.SIGKILL, "exited"},
+		{"hang", syscall.SIGSTOP, "stopped answering its health check"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := isolate(t)
+			out := filepath.Join(t.TempDir(), "out")
+			var stdout bytes.Buffer
+			// 2.5 s in, the load's state is prepared and vegeta is sending.
+			stderr := &trigger{text: "loading the old server", delay: 2500 * time.Millisecond, cancel: func() {
+				if pid := serverPid(t); pid > 0 {
+					syscall.Kill(pid, tt.sig)
+				}
+			}}
+			e := &environ{stdout: &stdout, stderr: stderr, getenv: os.Getenv, log: newLogger(stderr)}
+			err := cmdRun(context.Background(), e, []string{"--scenario", "testdata/e2e.yaml", "--out", out, "--provider", "process"})
+			if err == nil || ExitCode(err) != ExitError {
+				t.Fatalf("run returned %v (exit %d), want a runtime error", err, ExitCode(err))
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "loading old server") || !strings.Contains(msg, "old server (hydra v1.11.10)") ||
+				!strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not name the stage, the server and %q", msg, tt.want)
+			}
+			awaitNoLeftovers(t, tmp)
 		})
 	}
 }

@@ -39,7 +39,15 @@ func (r *run) plan() loadgen.Plan {
 // while sampling its metrics every second.
 func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file string) (*loadgen.Result, sideResources, error) {
 	var rs sideResources
-	ep, err := r.prepare(ctx, s.API, plan)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	// A server that dies or hangs ends the stage instead of letting every
+	// remaining request time out.
+	cause := watch(lctx, s, stop)
+	ep, err := r.prepare(lctx, s.API, plan)
+	if c := cause(); c != nil && ctx.Err() == nil {
+		return nil, rs, c
+	}
 	if err != nil {
 		return nil, rs, fmt.Errorf("preparing load: %w", err)
 	}
@@ -49,17 +57,6 @@ func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file
 	}
 	defer f.Close()
 
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	// A server that dies ends the load at once instead of letting every
-	// remaining request time out.
-	go func() {
-		select {
-		case <-s.Exited():
-			stop()
-		case <-lctx.Done():
-		}
-	}()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -69,12 +66,8 @@ func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file
 	res, err := loadgen.Run(lctx, plan, ep, f)
 	stop()
 	wg.Wait()
-	if err != nil && ctx.Err() == nil {
-		select {
-		case <-s.Exited():
-			return res, rs, errStopped
-		default:
-		}
+	if c := cause(); c != nil && ctx.Err() == nil {
+		return res, rs, c
 	}
 	if err == nil {
 		err = f.Close()

@@ -6,7 +6,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -266,10 +265,11 @@ func (r *run) withLog(err error, s *hydra.Server) error {
 	if s == nil {
 		return err
 	}
+	// A failed request often arrives a moment before the exit is seen.
 	select {
 	case <-s.Exited():
-		return fmt.Errorf("%w (%s exited: %s)", err, s.Name, s.LastLog())
-	default:
+		return fmt.Errorf("%w (%s exited: %s)", err, s.Name, logTail(s))
+	case <-time.After(time.Second):
 		return err
 	}
 }
@@ -304,6 +304,3 @@ func (r *run) finish() {
 }
 
 func round(f float64) float64 { return float64(int(f*10000)) / 10000 }
-
-// errStopped reports a load cut short by a server that exited.
-var errStopped = errors.New("server exited during the load")

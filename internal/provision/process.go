@@ -140,6 +140,8 @@ func (p *Process) Stop() {
 	default:
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
+	// A stopped (frozen) process only acts on SIGTERM once continued.
+	p.cmd.Process.Signal(syscall.SIGCONT)
 	select {
 	case <-p.exited:
 	case <-time.After(10 * time.Second):

@@ -1,0 +1,79 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover-dev/cutover/internal/hydra"
+)
+
+// unresponsive is how long a server may fail its health check during a
+// load before the load is abandoned. Requests time out on their own; this
+// bounds how long a hung server can keep a run going.
+const unresponsive = 10 * time.Second
+
+// watch watches s while a stage runs: when the server exits or stops
+// answering its health endpoint for longer than unresponsive, it calls
+// stop. The returned function tells why it stopped, or nil.
+func watch(ctx context.Context, s *hydra.Server, stop context.CancelFunc) func() error {
+	var (
+		mu    sync.Mutex
+		cause error
+	)
+	set := func(err error) {
+		mu.Lock()
+		if cause == nil {
+			cause = err
+		}
+		mu.Unlock()
+		stop()
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	go func() {
+		lastOK := time.Now()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.Exited():
+				set(fmt.Errorf("%s exited: %s", s.Name, logTail(s)))
+				return
+			case <-t.C:
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.API.Admin+"/health/alive", nil)
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					lastOK = time.Now()
+					continue
+				}
+			}
+			if ctx.Err() == nil && time.Since(lastOK) > unresponsive {
+				set(fmt.Errorf("%s stopped answering its health check for %v: %s",
+					s.Name, unresponsive, logTail(s)))
+				return
+			}
+		}
+	}()
+	return func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return cause
+	}
+}
+
+// logTail returns the server's last log lines, secrets scrubbed, for
+// an error message.
+func logTail(s *hydra.Server) string {
+	lines := s.LogTail(3)
+	if len(lines) == 0 {
+		return "no log output"
+	}
+	return "last log lines: " + strings.Join(lines, " | ")
+}
