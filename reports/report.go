@@ -89,6 +89,41 @@ type Sessions struct {
 	Checked    int               `json:"checked"`
 	Mismatched int               `json:"mismatched"`
 	Mismatches []verify.Mismatch `json:"mismatches,omitempty"`
+	// Expected lists the differences between the versions that are
+	// normalised away, with the reason.
+	Expected []Expected `json:"expected,omitempty"`
+	// Endpoints compares the answers of read endpoints, old against new,
+	// after an old-against-old calibration.
+	Endpoints []Endpoint `json:"endpoints,omitempty"`
+	// EndpointDiffs counts the flagged differences of all endpoints.
+	EndpointDiffs int `json:"endpoint_diffs"`
+}
+
+// An ExpectedField is a differing field with the reason it is expected.
+type ExpectedField struct {
+	verify.FieldDiff
+	Reason string `json:"reason"`
+}
+
+// Expected is a known difference between the versions.
+type Expected struct {
+	What   string `json:"what"`
+	Reason string `json:"reason"`
+}
+
+// An Endpoint is the comparison of one read endpoint's answers.
+type Endpoint struct {
+	Name string `json:"name"`
+	// Noise lists the fields that differed between two answers of the
+	// old server; they are not compared.
+	Noise []string `json:"noise,omitempty"`
+	// Diffs lists the fields that differ between old and new and that
+	// the scenario does not expect: flagged differences.
+	Diffs []verify.FieldDiff `json:"diffs,omitempty"`
+	// Expected lists the differing fields the scenario expects.
+	Expected []ExpectedField `json:"expected,omitempty"`
+	// Error is set when the new server could not answer.
+	Error string `json:"error,omitempty"`
 }
 
 // Passed reports whether every gate passed and the run was complete.

@@ -156,6 +156,34 @@ func render(w io.Writer, r *Report, md bool) error {
 		d.table([]string{"Session", "Field", "Before", "After"}, body)
 	}
 
+	if len(s.Endpoints) > 0 {
+		d.heading(fmt.Sprintf("Read endpoints, old against new: %d flagged differences", s.EndpointDiffs))
+		body = nil
+		for _, ep := range s.Endpoints {
+			var paths []string
+			for _, df := range ep.Diffs {
+				paths = append(paths, df.Path)
+			}
+			if ep.Error != "" {
+				paths = []string{"error: " + ep.Error}
+			}
+			if len(paths) > 3 {
+				paths = append(paths[:3], fmt.Sprintf("… %d more", len(paths)-3))
+			}
+			body = append(body, []string{ep.Name, fmt.Sprint(len(ep.Diffs)), fmt.Sprint(len(ep.Expected)),
+				fmt.Sprint(len(ep.Noise)), strings.Join(paths, ", ")})
+		}
+		d.table([]string{"Endpoint", "Flagged", "Expected", "Noise", "Flagged fields"}, body)
+	}
+	if len(s.Expected) > 0 {
+		d.heading("Expected differences between the versions")
+		body = nil
+		for _, x := range s.Expected {
+			body = append(body, []string{x.What, x.Reason})
+		}
+		d.table([]string{"Difference", "Reason"}, body)
+	}
+
 	if len(r.Old.Errors)+len(r.New.Errors) > 0 {
 		d.heading("Request errors")
 		body = nil

@@ -23,6 +23,8 @@ type Scenario struct {
 	Verify Verify `yaml:"verify"`
 	// Gates are the bounds that decide the verdict.
 	Gates Gates `yaml:"gates"`
+	// Sessions tunes the behavioural session checks.
+	Sessions Sessions `yaml:"sessions"`
 
 	// File is the path the scenario was read from, or "builtin:NAME"
 	// for the embedded flagship.
@@ -150,3 +152,26 @@ type Gates struct {
 // Operations lists the load operations a mix may weigh, in the order
 // cutover draws them.
 var Operations = []string{"client_credentials", "refresh", "introspect", "revoke"}
+
+// Sessions tunes the session checks.
+type Sessions struct {
+	// Expected lists differences in the read endpoints' answers that are
+	// known and accepted, each with its reason. They are reported as
+	// expected instead of flagged.
+	Expected []ExpectedDiff `yaml:"expected"`
+}
+
+// An ExpectedDiff accepts differences in some fields of one read
+// endpoint's answer.
+type ExpectedDiff struct {
+	// Endpoint is "discovery", "jwks" or "client".
+	Endpoint string `yaml:"endpoint"`
+	// Fields are dotted paths into the answer with * wildcards, e.g.
+	// "body.keys.*.kid"; a path also covers everything below it.
+	Fields []string `yaml:"fields"`
+	// Reason says why the difference is expected; it is shown in reports.
+	Reason string `yaml:"reason"`
+}
+
+// ReadEndpoints are the read endpoints compared old against new.
+var ReadEndpoints = []string{"discovery", "jwks", "client"}

@@ -93,6 +93,18 @@ func validate(s *Scenario, l *locator) error {
 			return l.errorf("$.verify.ignore_columns", "verify.ignore_columns: %q is not a column name", c)
 		}
 	}
+	for i, e := range s.Sessions.Expected {
+		p := fmt.Sprintf("$.sessions.expected[%d]", i)
+		switch {
+		case !slices.Contains(ReadEndpoints, e.Endpoint):
+			return l.errorf(p+".endpoint", "sessions.expected[%d].endpoint: %q is not one of %s",
+				i, e.Endpoint, strings.Join(ReadEndpoints, ", "))
+		case len(e.Fields) == 0:
+			return l.errorf(p, "sessions.expected[%d].fields: must list at least one field", i)
+		case strings.TrimSpace(e.Reason) == "":
+			return l.errorf(p, "sessions.expected[%d].reason: say why the difference is expected", i)
+		}
+	}
 	if g := s.Gates; g.MaxErrorRate > 1 {
 		return l.errorf("$.gates.max_error_rate", "gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
 	}

@@ -30,7 +30,9 @@ for i in $(seq 1 "$n"); do
   if kill -0 "$pid" 2>/dev/null || { [ "$rc" -eq 0 ] && [ -s "$out.stderr" ] && grep -q interrupted "$out.stderr"; }; then
     bad_exit=$((bad_exit + 1))
   fi
-  procs=$(grep -l -a -- "$tmp" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "/proc/$$/" | wc -l)
+  # "[/]tmp…" matches the path in other processes but not in this
+  # grep's own command line.
+  procs=$(grep -l -a -- "[/]${tmp#/}" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
   files=$(find "$tmp" -mindepth 1 | wc -l)
   partial=$(grep -o '"partial": true' "$out/report.json" 2>/dev/null | head -1)
   printf 'run %2d: SIG%s after %5ss, exit %d, %s, leftovers: %d processes, %d files\n' \

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // An Introspection is what a server says about a token, reduced to the
@@ -12,6 +13,12 @@ type Introspection struct {
 	Subject  string `json:"subject"`
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
+	// Audience is the granted audience, sorted.
+	Audience []string `json:"audience"`
+	// ExpiresAt is the expiry in Unix seconds.
+	ExpiresAt int64 `json:"exp"`
+	// TokenUse is "access_token" or "refresh_token".
+	TokenUse string `json:"token_use"`
 }
 
 // A Session is a token whose behaviour is known from before the
@@ -81,6 +88,9 @@ func compareIntrospection(id string, b, a Introspection) []Mismatch {
 		add("subject", b.Subject, a.Subject)
 		add("client_id", b.ClientID, a.ClientID)
 		add("scope", b.Scope, a.Scope)
+		add("audience", strings.Join(b.Audience, " "), strings.Join(a.Audience, " "))
+		add("exp", fmt.Sprint(b.ExpiresAt), fmt.Sprint(a.ExpiresAt))
+		add("token_use", b.TokenUse, a.TokenUse)
 	}
 	return ms
 }

@@ -80,6 +80,7 @@ type run struct {
 	old, new *hydra.Server
 	clients  []hydra.Client
 	sessions []verify.Session
+	oldView  oldView
 	before   *loadgen.Result
 	after    *loadgen.Result
 	beforeRs sideResources
@@ -144,6 +145,9 @@ func (r *run) all(ctx context.Context) error {
 	if err := r.seed(ctx); err != nil {
 		return fmt.Errorf("seeding: %w", r.withLog(err, r.old))
 	}
+	if err := r.captureOld(ctx); err != nil {
+		return fmt.Errorf("reading the old server: %w", r.withLog(err, r.old))
+	}
 
 	// 3. Load the old server.
 	plan := r.plan()
@@ -175,13 +179,23 @@ func (r *run) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.rep.Sessions = reports.Sessions{Checked: sres.Checked, Mismatched: sres.Mismatched, Mismatches: sres.Mismatches}
+	if err := r.compareNew(ctx, sres); err != nil {
+		return fmt.Errorf("checking sessions: %w", r.withLog(err, r.new))
+	}
+	r.setSessions(sres)
 
 	// 6. Rows.
 	r.stage(6, "verifying rows", "tables", len(r.sc.Verify.Tables))
 	if err := r.verifyRows(ctx); err != nil {
 		return fmt.Errorf("verifying rows: %w", err)
 	}
+	// Refreshing and revoking old tokens writes to green, so it comes
+	// after the rows were compared.
+	if err := r.exercise(ctx, sres); err != nil {
+		return fmt.Errorf("exercising sessions: %w", r.withLog(err, r.new))
+	}
+	r.setSessions(sres)
+	r.log.Info("sessions checked", "checked", sres.Checked, "mismatched", sres.Mismatched)
 
 	// 7. Load the new server with the same sequence.
 	r.stage(7, "loading the new server", "rate", r.sc.Load.Rate, "duration", r.sc.Load.Dur)
@@ -304,3 +318,8 @@ func (r *run) finish() {
 }
 
 func round(f float64) float64 { return float64(int(f*10000)) / 10000 }
+
+func (r *run) setSessions(res *verify.SessionsResult) {
+	r.rep.Sessions.Checked, r.rep.Sessions.Mismatched = res.Checked, res.Mismatched
+	r.rep.Sessions.Mismatches = res.Mismatches
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/cutover-dev/cutover/internal/hydra"
 	"github.com/cutover-dev/cutover/loadgen"
@@ -90,7 +91,9 @@ func introspector(api *hydra.API) verify.Introspector {
 		if err != nil {
 			return verify.Introspection{}, err
 		}
-		return verify.Introspection{Active: in.Active, Subject: in.Subject, ClientID: in.ClientID, Scope: in.Scope}, nil
+		aud := slices.Sorted(slices.Values(in.Audience))
+		return verify.Introspection{Active: in.Active, Subject: in.Subject, ClientID: in.ClientID, Scope: in.Scope,
+			Audience: aud, ExpiresAt: in.ExpiresAt, TokenUse: in.TokenUse}, nil
 	}
 }
 
