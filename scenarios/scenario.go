@@ -25,6 +25,8 @@ type Scenario struct {
 	Gates Gates `yaml:"gates"`
 	// Sessions tunes the behavioural session checks.
 	Sessions Sessions `yaml:"sessions"`
+	// Migration adds steps to the blue-green migration.
+	Migration Migration `yaml:"migration"`
 
 	// File is the path the scenario was read from, or "builtin:NAME"
 	// for the embedded flagship.
@@ -175,3 +177,12 @@ type ExpectedDiff struct {
 
 // ReadEndpoints are the read endpoints compared old against new.
 var ReadEndpoints = []string{"discovery", "jwks", "client"}
+
+// Migration adds steps to the blue-green migration.
+type Migration struct {
+	// AfterSQL is SQL run on the green database, as its owner, right after
+	// the new server's migrations: the fix-ups a runbook applies before
+	// cutting over. Its effect is part of what verify and the session
+	// checks see.
+	AfterSQL string `yaml:"after_sql"`
+}

@@ -411,3 +411,51 @@ func checkMigratedConsentFlagged(t *testing.T, checked, mismatched int, ms []str
 		t.Errorf("%d failed session checks, want 5 (four consent lists, one consent revocation)", mismatched)
 	}
 }
+
+// TestBrokenSessionsAreReported removes the token rows of two sessions
+// from the new database after the migration, behind the server's back,
+// and checks that the session checks name exactly those sessions and
+// that verify counts the missing rows.
+func TestBrokenSessionsAreReported(t *testing.T) {
+	tmp := isolate(t)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	e := &environ{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, log: newLogger(&stderr)}
+	err := cmdRun(context.Background(), e, []string{"--scenario", "testdata/e2e-broken.yaml", "--out", out, "--provider", "process"})
+	if !errors.Is(err, ErrGateFailed) {
+		t.Fatalf("run: %v, want %v\nstderr:\n%s", err, ErrGateFailed, stderr.String())
+	}
+	awaitNoLeftovers(t, tmp)
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Verify   struct{ Missing int64 }
+		Sessions struct {
+			Mismatches []struct{ Session, Field, Before, After string }
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	broken := map[string]bool{}
+	for _, m := range rep.Sessions.Mismatches {
+		if m.Field == "active" || strings.Contains(m.Field, "refresh") {
+			broken[m.Session] = true
+		}
+	}
+	for _, id := range []string{"session-1/access", "session-2/refresh"} {
+		if !broken[id] {
+			t.Errorf("session %s was broken but not reported; mismatches: %+v", id, rep.Sessions.Mismatches)
+		}
+	}
+	for id := range broken {
+		if id != "session-1/access" && id != "session-2/refresh" {
+			t.Errorf("session %s reported broken, but it was not touched", id)
+		}
+	}
+	if rep.Verify.Missing < 2 {
+		t.Errorf("verify counted %d missing rows, want at least the 2 deleted", rep.Verify.Missing)
+	}
+}

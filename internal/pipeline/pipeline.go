@@ -238,6 +238,12 @@ func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
 		return fmt.Errorf("migrating green database: %w", err)
 	}
 	r.rep.Migration.DurationMS = time.Since(start).Milliseconds()
+	if sql := r.sc.Migration.AfterSQL; sql != "" {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("running migration.after_sql on green: %w", err)
+		}
+		r.log.Info("ran migration.after_sql on green")
+	}
 	after, err := verify.SnapshotWrites(ctx, conn)
 	if err != nil {
 		return err
