@@ -97,6 +97,9 @@ type Sessions struct {
 	Endpoints []Endpoint `json:"endpoints,omitempty"`
 	// EndpointDiffs counts the flagged differences of all endpoints.
 	EndpointDiffs int `json:"endpoint_diffs"`
+	// Rows is the database-level session check of every token row,
+	// old against new (see verify.SessionRows).
+	Rows *verify.SessionRowsResult `json:"rows,omitempty"`
 }
 
 // An ExpectedField is a differing field with the reason it is expected.

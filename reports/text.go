@@ -156,6 +156,20 @@ func render(w io.Writer, r *Report, md bool) error {
 		d.table([]string{"Session", "Field", "Before", "After"}, body)
 	}
 
+	if s.Rows != nil {
+		d.heading(fmt.Sprintf("Session rows: %d token rows checked, %d sessions broken", s.Rows.Checked, len(s.Rows.Broken)))
+		body = nil
+		for i, b := range s.Rows.Broken {
+			if i == 10 {
+				body = append(body, []string{fmt.Sprintf("… %d more", len(s.Rows.Broken)-10), "", "", ""})
+				break
+			}
+			body = append(body, []string{b.RequestID, b.Subject, b.ClientID, strings.Join(b.Problems, "; ")})
+		}
+		if len(body) > 0 {
+			d.table([]string{"Request", "Subject", "Client", "Problems"}, body)
+		}
+	}
 	if len(s.Endpoints) > 0 {
 		d.heading(fmt.Sprintf("Read endpoints, old against new: %d flagged differences", s.EndpointDiffs))
 		body = nil

@@ -17,7 +17,7 @@ func main() {
 	err := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "cutover: %v\n", err)
+		fmt.Fprintf(os.Stderr, "cutover: %s\n", cli.Message(err))
 	}
 	os.Exit(cli.ExitCode(err))
 }

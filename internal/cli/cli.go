@@ -39,6 +39,7 @@ type environ struct {
 var commands = map[string]command{
 	"run":      {"run the whole upgrade check (default: the built-in Hydra 1.11 → 2.3 scenario)", cmdRun},
 	"scenario": {"print the built-in scenario, to copy and edit", cmdScenario},
+	"sessions": {"check that the sessions of an old Hydra database survive in a new one", cmdSessions},
 	"version":  {"print cutover's version", cmdVersion},
 }
 

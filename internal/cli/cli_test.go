@@ -47,7 +47,7 @@ func runCLI(t *testing.T, ctx context.Context, env map[string]string, args ...st
 	getenv := func(k string) string { return env[k] }
 	err := Run(ctx, args, strings.NewReader(""), &stdout, &stderr, getenv)
 	if err != nil {
-		fmt.Fprintf(&stderr, "cutover: %v\n", err)
+		fmt.Fprintf(&stderr, "cutover: %s\n", Message(err))
 	}
 	return stdout.String(), stderr.String(), ExitCode(err)
 }
@@ -112,6 +112,17 @@ func TestBadCommandLines(t *testing.T) {
 			"--out: mkdir " + unwritable + ": not a directory"},
 		{"out under a file", nil, []string{"run", "--out", unwritable + "/sub"}, ExitError,
 			"--out: mkdir " + unwritable + ": not a directory"},
+		{"sessions without --old", nil, []string{"sessions", "--new", "postgres://a@127.0.0.1/x"}, ExitUsage,
+			"--old: a database connection string is required"},
+		{"sessions with a malformed DSN", nil, []string{"sessions", "--old", "postgres://u:topsecret@h:port/x",
+			"--new", "postgres://a@127.0.0.1/x"}, ExitUsage,
+			"--old: cannot parse `postgres://u:xxxxx@h:port/x`: invalid port"},
+		{"sessions with a negative limit", nil, []string{"sessions", "--old", "postgres://a@127.0.0.1/x",
+			"--new", "postgres://a@127.0.0.1/x", "--limit", "-1"}, ExitUsage, "--limit: must not be negative, got -1"},
+		{"sessions with an unreachable database", nil, []string{"sessions", "--old", "postgres://u:topsecret@127.0.0.1:1/x",
+			"--new", "postgres://a@127.0.0.1:1/x"}, ExitError,
+			"old database: failed to connect to `user=u database=x`: " +
+				"127.0.0.1:1 (127.0.0.1): dial error: dial tcp 127.0.0.1:1: connect: connection refused"},
 		{"missing binary", nil, []string{"run", "--scenario", "testdata/missing-binary.yaml", "--out", t.TempDir()},
 			ExitError, "hydra v1.11.10 binary: stat /nonexistent/hydra: no such file or directory"},
 	}

@@ -163,6 +163,13 @@ func TestRunEndToEnd(t *testing.T) {
 		Sessions struct {
 			Checked, Mismatched int
 			Mismatches          []struct{ Session, Field, Before, After string }
+			Rows                struct {
+				Checked int
+				Broken  []struct {
+					Subject  string
+					Problems []string
+				}
+			}
 		}
 		Gates []struct {
 			Name   string
@@ -194,6 +201,17 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("metrics missing from report.json: %v", want)
 	}
 	checkMigratedConsentFlagged(t, rep.Sessions.Checked, rep.Sessions.Mismatched, rep.Sessions.Mismatches)
+	// The same defect at the database level: every active migrated
+	// authorization-code session points at a flow without its subject.
+	if rep.Sessions.Rows.Checked == 0 || len(rep.Sessions.Rows.Broken) == 0 {
+		t.Errorf("session rows: %d checked, %d broken; want the migrated sessions flagged",
+			rep.Sessions.Rows.Checked, len(rep.Sessions.Rows.Broken))
+	}
+	for _, b := range rep.Sessions.Rows.Broken {
+		if len(b.Problems) != 1 || b.Problems[0] != "consent flow has another subject" {
+			t.Errorf("session of %s: problems %q, want only the flow defect", b.Subject, b.Problems)
+		}
+	}
 	if rep.Verify.RowsCompared == 0 || rep.Verify.Missing+rep.Verify.Extra+rep.Verify.Changed != 0 {
 		t.Errorf("verify %+v, want rows compared and no differences", rep.Verify)
 	}
@@ -434,6 +452,12 @@ func TestBrokenSessionsAreReported(t *testing.T) {
 		Verify   struct{ Missing int64 }
 		Sessions struct {
 			Mismatches []struct{ Session, Field, Before, After string }
+			Rows       struct {
+				Broken []struct {
+					Subject  string
+					Problems []string
+				}
+			}
 		}
 	}
 	if err := json.Unmarshal(data, &rep); err != nil {
@@ -454,6 +478,14 @@ func TestBrokenSessionsAreReported(t *testing.T) {
 		if id != "session-1/access" && id != "session-2/refresh" {
 			t.Errorf("session %s reported broken, but it was not touched", id)
 		}
+	}
+	rowProblems := map[string]string{}
+	for _, b := range rep.Sessions.Rows.Broken {
+		rowProblems[b.Subject] += strings.Join(b.Problems, "; ")
+	}
+	if !strings.Contains(rowProblems["user-1"], "access token row missing") ||
+		!strings.Contains(rowProblems["user-2"], "refresh token row missing") {
+		t.Errorf("session rows do not name the deleted rows: %q", rowProblems)
 	}
 	if rep.Verify.Missing < 2 {
 		t.Errorf("verify counted %d missing rows, want at least the 2 deleted", rep.Verify.Missing)

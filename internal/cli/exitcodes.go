@@ -1,6 +1,9 @@
 package cli
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Exit codes of the cutover command.
 const (
@@ -41,3 +44,26 @@ func ExitCode(err error) int {
 }
 
 func usagef(err error) error { return &UsageError{Err: err} }
+
+// Message returns err as the one line the command prints: libraries
+// such as pgx report several addresses on several lines.
+func Message(err error) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || seen[l] {
+			continue
+		}
+		seen[l] = true
+		switch s := b.String(); {
+		case s == "":
+		case strings.HasSuffix(s, ":"):
+			b.WriteString(" ")
+		default:
+			b.WriteString("; ")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
