@@ -138,7 +138,7 @@ func metricGate(l MetricLimit, ms []Metric) Gate {
 		check(pct <= *l.MaxRegressionPct, "%+.1f%% (limit +%g%%)", pct, *l.MaxRegressionPct)
 	}
 	if l.MaxRegression != nil {
-		check(grow <= *l.MaxRegression, "%+g %s (limit +%g %s)", round3(grow), m.Unit, *l.MaxRegression, m.Unit)
+		check(grow <= *l.MaxRegression, "%+.3g %s (limit +%g %s)", grow, m.Unit, *l.MaxRegression, m.Unit)
 	}
 	if l.MaxNoiseMultiple != nil {
 		if m.NoisePct == nil {
@@ -161,16 +161,7 @@ func metricGate(l MetricLimit, ms []Metric) Gate {
 		g.Passed = true
 		parts = append(parts, "not significant, passed")
 	}
-	g.Detail = fmt.Sprintf("%s: %g -> %g %s; %s", l.Metric, round3(m.Before), round3(m.After), m.Unit,
+	g.Detail = fmt.Sprintf("%s: %.4g -> %.4g %s; %s", l.Metric, m.Before, m.After, m.Unit,
 		strings.Join(parts, "; "))
 	return g
-}
-
-// round3 keeps three significant digits for gate details.
-func round3(f float64) float64 {
-	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-		return f
-	}
-	e := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(f))))
-	return math.Round(f*e) / e
 }
