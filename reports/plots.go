@@ -151,7 +151,8 @@ func latencyOverTime(sides [2]*compare.Series, names [2]string, warm float64) (*
 }
 
 func latencyDistribution(sides [2]*compare.Series, names [2]string, warm float64) (*plot.Plot, error) {
-	p := newPlot("Latency distribution after warm-up (share of requests per bin)", "ms", "share of requests")
+	p := newPlot("Latency distribution after warm-up (share of requests per bin, log scale)",
+		"ms", "share of requests")
 	var lat [2][]float64
 	var all []float64
 	for i, s := range sides {
@@ -159,7 +160,7 @@ func latencyDistribution(sides [2]*compare.Series, names [2]string, warm float64
 			continue
 		}
 		for _, r := range s.Requests {
-			if r.AtS >= warm {
+			if r.AtS >= warm && r.LatencyMS > 0 {
 				lat[i] = append(lat[i], r.LatencyMS)
 			}
 		}
@@ -169,11 +170,13 @@ func latencyDistribution(sides [2]*compare.Series, names [2]string, warm float64
 		return p, nil
 	}
 	slices.Sort(all)
-	lo, hi := all[0], compare.Quantile(all, 0.995)
+	// Latencies span decades: bins of equal width in log space keep the
+	// body and the tail readable on one axis.
+	lo, hi := math.Log10(all[0]), math.Log10(all[len(all)-1])
 	if hi <= lo {
 		hi = lo + 1
 	}
-	const bins = 60
+	const bins = 50
 	w := (hi - lo) / bins
 	for i := range lat {
 		if len(lat[i]) == 0 {
@@ -181,17 +184,14 @@ func latencyDistribution(sides [2]*compare.Series, names [2]string, warm float64
 		}
 		counts := make([]float64, bins)
 		for _, x := range lat[i] {
-			b := int((x - lo) / w)
-			if b >= bins || b < 0 {
-				continue // the slowest 0.5% are beyond the plot
-			}
-			counts[b]++
+			b := min(int((math.Log10(x)-lo)/w), bins-1)
+			counts[max(b, 0)]++
 		}
 		xy := make(plotter.XYs, 0, bins+1)
 		for b, c := range counts {
-			xy = append(xy, plotter.XY{X: lo + float64(b)*w, Y: c / float64(len(lat[i]))})
+			xy = append(xy, plotter.XY{X: math.Pow(10, lo+float64(b)*w), Y: c / float64(len(lat[i]))})
 		}
-		xy = append(xy, plotter.XY{X: hi, Y: xy[len(xy)-1].Y})
+		xy = append(xy, plotter.XY{X: math.Pow(10, hi), Y: xy[len(xy)-1].Y})
 		ln, err := plotter.NewLine(xy)
 		if err != nil {
 			return nil, fmt.Errorf("latency distribution: %w", err)
@@ -203,6 +203,8 @@ func latencyDistribution(sides [2]*compare.Series, names [2]string, warm float64
 		p.Add(ln)
 		p.Legend.Add(fmt.Sprintf("%s (%d requests)", names[i], len(lat[i])), ln)
 	}
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	return p, nil
 }
 

@@ -53,9 +53,9 @@ func fixture() *Report {
 			{Metric: "rss_bytes", FailIfWorse: true},
 		}}
 	r := &Report{SchemaVersion: SchemaVersion, Scenario: "hydra-1.11-to-2.3",
-		Old:  Side{Kind: "hydra", Version: "v1.11.10", Provider: "process", Errors: map[string]int{"refresh: timeout": 2}},
-		New:  Side{Kind: "hydra", Version: "v2.3.0", Provider: "process"},
-		Load: Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: 5, Mix: map[string]int{"introspect": 40, "refresh": 20}},
+		Old:     Side{Kind: "hydra", Version: "v1.11.10", Provider: "process", Errors: map[string]int{"refresh: timeout": 2}},
+		New:     Side{Kind: "hydra", Version: "v2.3.0", Provider: "process"},
+		Load:    Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: 5, Mix: map[string]int{"introspect": 40, "refresh": 20}},
 		Metrics: ms, Stats: &opts, Series: samples,
 		Operations: []Operation{{Op: "introspect", Requests: [2]int{300, 300}, Failed: [2]int{0, 1},
 			P50MS: [2]float64{3.9, 4.8}, P95MS: [2]float64{9.1, 11.2}}},
