@@ -165,3 +165,12 @@ func ExampleCompare() {
 	// Output:
 	// latency_p50_ms: 14 -> 24 ms, +71%, p=0.0000 worse
 }
+
+func BenchmarkCompare(b *testing.B) {
+	before, after := synthetic(1, 1000, 5, 1), synthetic(2, 1000, 5, 1.2)
+	o := DefaultOptions()
+	b.ReportAllocs()
+	for b.Loop() {
+		Compare(before, after, o)
+	}
+}

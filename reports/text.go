@@ -84,7 +84,8 @@ func render(w io.Writer, r *Report, md bool) error {
 	} else {
 		d.printf("cutover: %s — %s\n", r.Scenario, head)
 	}
-	d.printf("%s %s → %s %s; load %.0f req/s for %.0fs (seed %d), resources after %.0fs warm-up\n",
+	d.printf("%s %s → %s %s; load %.0f req/s for %.0fs (seed %d); "+
+		"latency and resources from the steady state after %.0fs warm-up\n",
 		r.Old.Kind, r.Old.Version, r.New.Kind, r.New.Version, r.Load.RatePerSec, r.Load.DurationS, r.Load.Seed, r.Load.WarmupS)
 
 	d.heading("Before and after")
