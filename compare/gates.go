@@ -138,7 +138,7 @@ func metricGate(l MetricLimit, ms []Metric) Gate {
 		check(pct <= *l.MaxRegressionPct, "%+.1f%% (limit +%g%%)", pct, *l.MaxRegressionPct)
 	}
 	if l.MaxRegression != nil {
-		check(grow <= *l.MaxRegression, "%+.3g %s (limit +%g %s)", grow, m.Unit, *l.MaxRegression, m.Unit)
+		check(grow <= *l.MaxRegression, "%s %s (limit +%g %s)", signed(grow), m.Unit, *l.MaxRegression, m.Unit)
 	}
 	if l.MaxNoiseMultiple != nil {
 		if m.NoisePct == nil {
@@ -161,7 +161,23 @@ func metricGate(l MetricLimit, ms []Metric) Gate {
 		g.Passed = true
 		parts = append(parts, "not significant, passed")
 	}
-	g.Detail = fmt.Sprintf("%s: %.4g -> %.4g %s; %s", l.Metric, m.Before, m.After, m.Unit,
+	g.Detail = fmt.Sprintf("%s: %s -> %s %s; %s", l.Metric, figure(m.Before), figure(m.After), m.Unit,
 		strings.Join(parts, "; "))
 	return g
+}
+
+// figure formats a gate's figure with four significant digits, without
+// exponents for large figures such as bytes.
+func figure(f float64) string {
+	if math.Abs(f) >= 1000 {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return fmt.Sprintf("%.4g", f)
+}
+
+func signed(f float64) string {
+	if f >= 0 {
+		return "+" + figure(f)
+	}
+	return figure(f)
 }

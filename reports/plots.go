@@ -23,7 +23,11 @@ type Plot struct {
 	PNG []byte
 }
 
-var sideColors = [2]color.Color{color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 230, G: 115, B: 0, A: 255}}
+// sideColors are the old side's blue and the new side's orange.
+var sideColors = [2]color.Color{
+	color.RGBA{R: 31, G: 119, B: 180, A: 255},
+	color.RGBA{R: 230, G: 115, B: 0, A: 255},
+}
 
 // Plots draws the report's time series: latency percentiles over time,
 // the latency distributions, and resident memory, Go heap, goroutines
@@ -115,7 +119,11 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 
 func latencyOverTime(sides [2]*compare.Series, names [2]string, warm float64) (*plot.Plot, error) {
 	p := newPlot("Latency percentiles over time (1 s windows)", "seconds since the load started", "ms")
-	dashes := map[float64][]vg.Length{0.5: nil, 0.95: {vg.Points(6), vg.Points(3)}, 0.99: {vg.Points(1), vg.Points(2)}}
+	dashes := map[float64][]vg.Length{
+		0.5:  nil,
+		0.95: {vg.Points(6), vg.Points(3)},
+		0.99: {vg.Points(1), vg.Points(2)},
+	}
 	for i, s := range sides {
 		if s == nil || len(s.Requests) == 0 {
 			continue

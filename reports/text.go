@@ -86,7 +86,8 @@ func render(w io.Writer, r *Report, md bool) error {
 	}
 	d.printf("%s %s → %s %s; load %.0f req/s for %.0fs (seed %d); "+
 		"latency and resources from the steady state after %.0fs warm-up\n",
-		r.Old.Kind, r.Old.Version, r.New.Kind, r.New.Version, r.Load.RatePerSec, r.Load.DurationS, r.Load.Seed, r.Load.WarmupS)
+		r.Old.Kind, r.Old.Version, r.New.Kind, r.New.Version, r.Load.RatePerSec, r.Load.DurationS,
+		r.Load.Seed, r.Load.WarmupS)
 
 	d.heading("Before and after")
 	if st := r.Stats; st != nil {

@@ -27,7 +27,8 @@ func writeMore(dir string, rep *reports.Report, write func(string, func(*os.File
 			return err
 		}
 	}
-	if err := write(filepath.Join(dir, "junit.xml"), func(f *os.File) error { return reports.JUnit(f, rep) }); err != nil {
+	junit := func(f *os.File) error { return reports.JUnit(f, rep) }
+	if err := write(filepath.Join(dir, "junit.xml"), junit); err != nil {
 		return err
 	}
 	return write(filepath.Join(dir, "report.html"), func(f *os.File) error { return reports.HTML(f, rep) })
