@@ -85,6 +85,11 @@ func TestRenderers(t *testing.T) {
 		{"report.json", func(b *bytes.Buffer, r *Report) error { return JSON(b, r) }},
 		{"junit.xml", func(b *bytes.Buffer, r *Report) error { return JUnit(b, r) }},
 		{"report.html", func(b *bytes.Buffer, r *Report) error { return HTML(b, r) }},
+		{"calibrated.md", func(b *bytes.Buffer, r *Report) error {
+			r.Series.Calibration = fixtureSeries(3, 1.02, 61e6)
+			r.Metrics, r.Calibration = r.Series.Compare(*r.Stats)
+			return Markdown(b, r)
+		}},
 		{"partial.txt", func(b *bytes.Buffer, r *Report) error {
 			r.Partial, r.Error, r.Series, r.Gates = true, "loading new server: context canceled", nil, nil
 			return Text(b, r)

@@ -110,6 +110,16 @@ func render(w io.Writer, r *Report, md bool) error {
 	}
 	d.table(header, body)
 
+	if len(r.Calibration) > 0 {
+		d.heading("A/A calibration (old side against itself)")
+		body = nil
+		for _, m := range r.Calibration {
+			body = append(body, []string{label(m.Name), value(m.Unit, m.Before), value(m.Unit, m.After),
+				change(m), verdict(m.Verdict)})
+		}
+		d.table([]string{"Metric", "Run 1", "Run 2", "Change", "Verdict"}, body)
+	}
+
 	if len(r.Operations) > 0 {
 		d.heading("Latency by operation")
 		body = nil
