@@ -27,7 +27,10 @@ func JUnit(w io.Writer, r *Report) error {
 	}
 	suite.Tests = len(suite.Cases)
 	for _, m := range r.Metrics {
-		suite.Properties = append(suite.Properties, junitProperty{Name: "metric." + m.Name,
+		if suite.Properties == nil {
+			suite.Properties = &junitProperties{}
+		}
+		suite.Properties.List = append(suite.Properties.List, junitProperty{Name: "metric." + m.Name,
 			Value: strings.TrimSpace(fmt.Sprintf("%s -> %s %s %s", value(m.Unit, m.Before),
 				value(m.Unit, m.After), change(m), verdict(m.Verdict)))})
 	}
@@ -55,14 +58,18 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Cases      []junitCase     `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Time       string           `xml:"time,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+type junitProperties struct {
+	List []junitProperty `xml:"property"`
 }
 
 type junitProperty struct {
