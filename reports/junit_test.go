@@ -123,7 +123,8 @@ func TestJUnitSchema(t *testing.T) {
 			for _, g := range r.Gates {
 				wantFail += btoi(!g.Passed)
 			}
-			for attr, want := range map[string]int{"tests": wantCases, "failures": wantFail, "errors": btoi(tt.partial)} {
+			counts := map[string]int{"tests": wantCases, "failures": wantFail, "errors": btoi(tt.partial)}
+			for attr, want := range counts {
 				got, _ := suite.attr(attr)
 				if got != strconv.Itoa(want) {
 					t.Errorf("testsuite %s = %q, want %d", attr, got, want)

@@ -10,11 +10,14 @@ func TestMetricGates(t *testing.T) {
 	tests := []struct {
 		name, yaml, err string
 	}{
-		{"ok", "gates:\n  metrics:\n    - metric: latency_p99_ms\n      max_regression_pct: 40\n      max_regression: 20\n", ""},
-		{"noise with calibration", "load: {calibrate: true}\ngates:\n  metrics:\n    - {metric: rss_bytes, max_noise_multiple: 3}\n", ""},
+		{"ok", "gates:\n  metrics:\n    - metric: latency_p99_ms\n" +
+			"      max_regression_pct: 40\n      max_regression: 20\n", ""},
+		{"noise with calibration", "load: {calibrate: true}\n" +
+			"gates:\n  metrics:\n    - {metric: rss_bytes, max_noise_multiple: 3}\n", ""},
 		{"unknown metric", "gates:\n  metrics:\n    - metric: latency_p42\n      max_regression_pct: 1\n",
 			"x.yaml:6:15: gates.metrics[0].metric: unknown metric \"latency_p42\""},
-		{"requests not gated", "gates:\n  metrics:\n    - {metric: requests, max_regression: 1}\n", "unknown metric \"requests\""},
+		{"requests not gated", "gates:\n  metrics:\n    - {metric: requests, max_regression: 1}\n",
+			"unknown metric \"requests\""},
 		{"no bound", "gates:\n  metrics:\n    - metric: cpu_cores\n", "set at least one of"},
 		{"noise without calibration", "gates:\n  metrics:\n    - {metric: rss_bytes, max_noise_multiple: 3}\n",
 			"needs load.calibrate: true"},
