@@ -12,8 +12,9 @@
 // Student's t interval. CPU is the rate of the process's CPU-seconds
 // counter over each scrape interval, averaged: the cores in use. The
 // error rate has a Wilson score interval. Steady state means from the
-// end of the warm-up on; the warm-up is left out of every figure except
-// the request and failure counts.
+// end of the warm-up until the load stopped sending (scrapes taken
+// while the last answers drain are left out); the warm-up is left out
+// of every figure except the request and failure counts.
 //
 // # Verdicts
 //

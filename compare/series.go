@@ -34,8 +34,10 @@ type Series struct {
 
 // Side returns what [Compare] needs from s: every request counts
 // towards the request and failure counts, while latencies and resource
-// samples are taken from the steady state only, from warm on.
-func (s *Series) Side(warm time.Duration) Side {
+// samples are taken from the steady state only: from warm until end,
+// when the load stopped sending. Scrapes after end, while the last
+// answers drain, are left out; end <= 0 means no end.
+func (s *Series) Side(warm, end time.Duration) Side {
 	var out Side
 	if s == nil {
 		return out
@@ -51,7 +53,7 @@ func (s *Series) Side(warm time.Duration) Side {
 		}
 	}
 	for _, p := range s.Resources {
-		if p.AtS < w {
+		if p.AtS < w || end > 0 && p.AtS > end.Seconds() {
 			continue
 		}
 		if p.RSS != nil {

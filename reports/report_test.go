@@ -42,7 +42,7 @@ func fixtureSeries(seed uint64, scale, rss float64) *compare.Series {
 // fixture is a fixed report: a 20% slower new side with one failing
 // gate, a changed row and a session mismatch.
 func fixture() *Report {
-	samples := &Samples{SchemaVersion: SamplesVersion, WarmupS: 5,
+	samples := &Samples{SchemaVersion: SamplesVersion, WarmupS: 5, DurationS: 30,
 		Old: fixtureSeries(1, 1, 60e6), New: fixtureSeries(2, 1.2, 75e6)}
 	opts := compare.DefaultOptions()
 	ms, _ := samples.Compare(opts)

@@ -24,6 +24,9 @@ type Samples struct {
 	// WarmupS is the start of each load, in seconds, left out of the
 	// statistics.
 	WarmupS float64 `json:"warmup_s"`
+	// DurationS is how long each load sent requests, in seconds; the
+	// steady state ends there. Zero means unknown.
+	DurationS float64 `json:"duration_s,omitempty"`
 	// Old and New are the two sides; nil when a side never ran.
 	Old *compare.Series `json:"old"`
 	New *compare.Series `json:"new"`
@@ -39,10 +42,11 @@ func (s *Samples) Warmup() time.Duration { return time.Duration(s.WarmupS * floa
 // a calibration run, the old side with itself; the metrics then carry
 // their noise.
 func (s *Samples) Compare(o compare.Options) (metrics, calibration []compare.Metric) {
-	old := s.Old.Side(s.Warmup())
-	metrics = compare.Compare(old, s.New.Side(s.Warmup()), o)
+	end := time.Duration(s.DurationS * float64(time.Second))
+	old := s.Old.Side(s.Warmup(), end)
+	metrics = compare.Compare(old, s.New.Side(s.Warmup(), end), o)
 	if s.Calibration != nil {
-		calibration = compare.Compare(old, s.Calibration.Side(s.Warmup()), o)
+		calibration = compare.Compare(old, s.Calibration.Side(s.Warmup(), end), o)
 		compare.Calibrate(metrics, calibration)
 	}
 	return metrics, calibration

@@ -93,7 +93,7 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		}
 		return s.New
 	}
-	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS,
+	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS, DurationS: as.DurationS,
 		Old: pick(bs, beforeSide), New: pick(as, afterSide)}
 	if series.Old == nil || series.New == nil {
 		return fmt.Errorf("compare: a chosen side has no samples (before %s, after %s)", beforeSide, afterSide)

@@ -284,7 +284,8 @@ func (r *run) finish() {
 	if r.after != nil {
 		r.rep.New.BrokenChains, r.rep.New.Errors = r.after.BrokenChains, r.after.Errors
 	}
-	r.rep.Series = &reports.Samples{WarmupS: r.sc.Load.Warm.Seconds(), Old: series(r.before, r.beforeRs),
+	r.rep.Series = &reports.Samples{WarmupS: r.sc.Load.Warm.Seconds(), DurationS: r.sc.Load.Dur.Seconds(),
+		Old: series(r.before, r.beforeRs),
 		New: series(r.after, r.afterRs), Calibration: series(r.calib, r.calibRs)}
 	opts := compare.DefaultOptions()
 	r.rep.Stats = &opts

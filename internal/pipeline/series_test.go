@@ -30,9 +30,13 @@ func TestSeries(t *testing.T) {
 	}
 	// The warm-up (5 s) leaves one latency and one scrape, but every
 	// request counts towards requests and failures.
-	side := s.Side(5 * time.Second)
+	side := s.Side(5*time.Second, 0)
 	if side.Requests != 2 || side.Failed != 1 || len(side.LatenciesMS) != 1 || len(side.RSS) != 1 || side.RSS[0] != 120 {
 		t.Errorf("steady-state side = %+v", side)
+	}
+	// A scrape after the load stopped sending (6.5 s) is not steady state.
+	if side := s.Side(0, 6500*time.Millisecond); len(side.RSS) != 1 || side.RSS[0] != 100 {
+		t.Errorf("side ending at 6.5s has RSS %v, want [100]", side.RSS)
 	}
 }
 
