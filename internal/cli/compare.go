@@ -34,10 +34,6 @@ func writeMore(dir string, rep *reports.Report, write func(string, func(*os.File
 	return write(filepath.Join(dir, "report.html"), func(f *os.File) error { return reports.HTML(f, rep) })
 }
 
-func init() {
-	commands["compare"] = command{"compare two saved run directories and apply the gates", cmdCompare}
-}
-
 // cmdCompare compares one side of a saved run (the baseline) with one
 // side of another, from their samples.json files, and applies the
 // scenario's gates; row and session findings come from AFTER_DIR's
@@ -52,10 +48,13 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		scenarios.DefaultName+"; env CUTOVER_SCENARIO)")
 	fs.StringVar(&out, "out", "", "`directory` to write report.json, report.md, report.html and junit.xml into "+
 		"(default: none, the text report goes to stdout only)")
+	help := fs.Usage
+	fs.Usage = func() {} // Parse would print it; -h prints it once below
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		fs.SetOutput(e.stderr)
+		help()
 		return nil
 	}
 	if err != nil {

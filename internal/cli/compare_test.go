@@ -63,6 +63,8 @@ func TestCompareCommand(t *testing.T) {
 		{"slower", []string{base, slow}, ExitGateFailed, "FAIL    latency_p95_regression"},
 		{"old against new of one run", []string{"--before-side", "old", slow, slow}, ExitGateFailed, "worse"},
 		{"files", []string{"--out", out, base, slow}, ExitGateFailed, "Gates"},
+		{"help", []string{"-h"}, ExitOK, ""},
+		{"unknown flag", []string{"--bogus", base, same}, ExitUsage, ""},
 		{"bad side", []string{"--after-side", "blue", base, same}, ExitUsage, ""},
 		{"one dir", []string{base}, ExitUsage, ""},
 		{"not a run", []string{base, t.TempDir()}, ExitUsage, ""},
@@ -73,6 +75,9 @@ func TestCompareCommand(t *testing.T) {
 			err := Run(context.Background(), append([]string{"compare"}, tt.args...), nil, &stdout, &stderr, nil)
 			if got := ExitCode(err); got != tt.code {
 				t.Fatalf("compare %v: exit %d (%v), want %d\n%s", tt.args, got, err, tt.code, stderr.String())
+			}
+			if tt.name == "help" && strings.Count(stderr.String(), "-before-side") != 2 {
+				t.Errorf("compare -h printed:\n%s\nwant the synopsis and the flags once", stderr.String())
 			}
 			if !strings.Contains(stdout.String(), tt.stdout) {
 				t.Errorf("compare %v: stdout lacks %q:\n%s", tt.args, tt.stdout, stdout.String())
