@@ -1,8 +1,10 @@
 package compare
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/stat"
@@ -10,7 +12,8 @@ import (
 
 // A Side is what was measured on one server.
 type Side struct {
-	// LatenciesMS holds every request's latency in milliseconds.
+	// LatenciesMS holds every steady-state request's latency in
+	// milliseconds.
 	LatenciesMS []float64
 	// Requests and Failed count requests sent and requests that failed.
 	Requests, Failed int
@@ -22,6 +25,22 @@ type Side struct {
 	// seconds of CPU.
 	CPUTimes, CPUSeconds []float64
 }
+
+// Verdicts of a metric comparison. A metric that was not tested (no
+// data on a side, or a figure without a direction such as the request
+// count) has the empty verdict.
+const (
+	Better   = "better"
+	Worse    = "worse"
+	NoChange = "no_change"
+)
+
+// Tests name the significance test behind a verdict.
+const (
+	TestMannWhitney = "mann-whitney-u"
+	TestSlope       = "slope-z"
+	TestProportion  = "two-proportion-z"
+)
 
 // A Metric compares one figure across the sides.
 type Metric struct {
@@ -36,41 +55,205 @@ type Metric struct {
 	// ChangePct is (After-Before)/Before in percent; nil when Before is
 	// zero or a side has no data.
 	ChangePct *float64 `json:"change_pct"`
+	// BeforeCI and AfterCI are the confidence intervals of the figures
+	// at Options.Confidence; NaN ends when unknown.
+	BeforeCI, AfterCI Interval
+	// PValue is the significance test's p-value; NaN when untested.
+	PValue float64
+	// Test names the test behind PValue, one of the Test constants.
+	Test string
+	// Verdict is Better, Worse, NoChange or empty when untested.
+	Verdict string
+	// NoisePct is the absolute change of this metric between two runs
+	// of the old side (A/A calibration), in percent; nil without a
+	// calibration run.
+	NoisePct *float64
 }
 
-// Metrics compares before and after. The order is fixed: latency P50,
-// P95, P99, RSS, heap, goroutines, CPU cores, requests, error rate.
+// Names lists the metric names in the order [Compare] returns them.
+var Names = []string{"latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "rss_bytes",
+	"heap_alloc_bytes", "goroutines", "cpu_cores", "requests", "error_rate"}
+
+// Directional reports whether a higher value of the named metric is a
+// regression, which every metric but the request count is.
+func Directional(name string) bool {
+	return name != "requests" && slices.Contains(Names, name)
+}
+
+// Metrics compares before and after with [DefaultOptions].
 func Metrics(before, after Side) []Metric {
-	type fig struct {
+	return Compare(before, after, DefaultOptions())
+}
+
+// Compare compares before and after. The order is fixed: latency P50,
+// P95, P99, RSS, heap, goroutines, CPU cores, requests, error rate.
+// See the package documentation for the tests and verdict rules.
+func Compare(before, after Side, o Options) []Metric {
+	out := make([]Metric, 0, len(Names))
+	out = append(out, latencies(before, after, o)...)
+	for _, r := range []struct {
 		name, unit string
-		f          func(Side) float64
-	}
-	figs := []fig{
-		{"latency_p50_ms", "ms", func(s Side) float64 { return Quantile(s.LatenciesMS, 0.50) }},
-		{"latency_p95_ms", "ms", func(s Side) float64 { return Quantile(s.LatenciesMS, 0.95) }},
-		{"latency_p99_ms", "ms", func(s Side) float64 { return Quantile(s.LatenciesMS, 0.99) }},
-		{"rss_bytes", "bytes", func(s Side) float64 { return mean(s.RSS) }},
-		{"heap_alloc_bytes", "bytes", func(s Side) float64 { return mean(s.Heap) }},
-		{"goroutines", "count", func(s Side) float64 { return mean(s.Goroutines) }},
-		{"cpu_cores", "cores", func(s Side) float64 { return Rate(s.CPUTimes, s.CPUSeconds) }},
-		{"requests", "count", func(s Side) float64 { return float64(s.Requests) }},
-		{"error_rate", "ratio", func(s Side) float64 {
-			if s.Requests == 0 {
-				return math.NaN()
-			}
-			return float64(s.Failed) / float64(s.Requests)
-		}},
-	}
-	out := make([]Metric, len(figs))
-	for i, f := range figs {
-		m := Metric{Name: f.name, Unit: f.unit, Before: f.f(before), After: f.f(after)}
-		if !math.IsNaN(m.Before) && !math.IsNaN(m.After) && m.Before != 0 {
-			c := (m.After - m.Before) / m.Before * 100
-			m.ChangePct = &c
+		b, a       []float64
+	}{
+		{"rss_bytes", "bytes", before.RSS, after.RSS},
+		{"heap_alloc_bytes", "bytes", before.Heap, after.Heap},
+		{"goroutines", "count", before.Goroutines, after.Goroutines},
+	} {
+		m := Metric{Name: r.name, Unit: r.unit, Test: TestMannWhitney}
+		m.Before, m.BeforeCI = meanInterval(r.b, o.Confidence)
+		m.After, m.AfterCI = meanInterval(r.a, o.Confidence)
+		m.PValue = math.NaN()
+		if len(r.b) > 0 && len(r.a) > 0 {
+			m.PValue = uTest(r.b, r.a)
 		}
-		out[i] = m
+		out = append(out, m)
+	}
+
+	// CPU: the counter's rate over each scrape interval are the samples;
+	// their mean over equal intervals is the counter's rate over the
+	// steady state.
+	rb, ra := intervalRates(before.CPUTimes, before.CPUSeconds), intervalRates(after.CPUTimes, after.CPUSeconds)
+	cpu := Metric{Name: "cpu_cores", Unit: "cores", Test: TestMannWhitney, PValue: math.NaN()}
+	cpu.Before, cpu.BeforeCI = meanInterval(rb, o.Confidence)
+	cpu.After, cpu.AfterCI = meanInterval(ra, o.Confidence)
+	if len(rb) > 0 && len(ra) > 0 {
+		cpu.PValue = uTest(rb, ra)
+	}
+	out = append(out, cpu)
+
+	req := Metric{Name: "requests", Unit: "count", Before: float64(before.Requests),
+		After: float64(after.Requests), BeforeCI: noInterval, AfterCI: noInterval, PValue: math.NaN()}
+	out = append(out, req)
+
+	er := Metric{Name: "error_rate", Unit: "ratio", Test: TestProportion, Before: math.NaN(), After: math.NaN()}
+	if before.Requests > 0 {
+		er.Before = float64(before.Failed) / float64(before.Requests)
+	}
+	if after.Requests > 0 {
+		er.After = float64(after.Failed) / float64(after.Requests)
+	}
+	er.BeforeCI = proportionInterval(before.Failed, before.Requests, o.Confidence)
+	er.AfterCI = proportionInterval(after.Failed, after.Requests, o.Confidence)
+	er.PValue = proportionTest(before.Failed, before.Requests, after.Failed, after.Requests)
+	out = append(out, er)
+
+	// One family per test: the three latency figures share one U test.
+	sig := holm([]float64{out[0].PValue, out[3].PValue, out[4].PValue, out[5].PValue,
+		out[6].PValue, out[8].PValue}, o.Alpha)
+	fam := []int{0, 0, 0, 1, 2, 3, 4, -1, 5}
+	for i := range out {
+		s := fam[i] >= 0 && sig[fam[i]]
+		if i < len(latencyPs) {
+			// The U test compares whole distributions and can miss a
+			// change in the tail alone; disjoint intervals of the
+			// percentile itself count as significant too.
+			m := out[i]
+			s = s || m.BeforeCI.known() && m.AfterCI.known() && !m.BeforeCI.overlaps(m.AfterCI)
+		}
+		out[i] = out[i].judge(s, o)
 	}
 	return out
+}
+
+// intervalRates returns the rate of the counter ys over each interval
+// of xs (seconds): for a CPU-seconds counter, the cores in use.
+func intervalRates(xs, ys []float64) []float64 {
+	var out []float64
+	for i := 1; i < len(xs) && i < len(ys); i++ {
+		if dt := xs[i] - xs[i-1]; dt > 0 {
+			out = append(out, (ys[i]-ys[i-1])/dt)
+		}
+	}
+	return out
+}
+
+// holm applies the Holm–Bonferroni procedure to the p-values ps at
+// family-wise level alpha and reports which are significant. NaN
+// p-values are never significant and do not count as tests.
+func holm(ps []float64, alpha float64) []bool {
+	idx := make([]int, 0, len(ps))
+	for i, p := range ps {
+		if !math.IsNaN(p) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ps[a], ps[b]) })
+	out := make([]bool, len(ps))
+	for k, i := range idx {
+		if ps[i] >= alpha/float64(len(idx)-k) {
+			break
+		}
+		out[i] = true
+	}
+	return out
+}
+
+var latencyPs = []float64{0.50, 0.95, 0.99}
+
+func latencies(before, after Side, o Options) []Metric {
+	b, a := slices.Clone(before.LatenciesMS), slices.Clone(after.LatenciesMS)
+	slices.Sort(b)
+	slices.Sort(a)
+	p := math.NaN()
+	if len(b) > 0 && len(a) > 0 {
+		p = uTest(b, a)
+	}
+	// Each side draws from its own stream so that adding samples to one
+	// side does not move the other side's intervals.
+	ciB := bootstrapQuantiles(b, latencyPs, o, rand.New(rand.NewPCG(o.Seed, 1)))
+	ciA := bootstrapQuantiles(a, latencyPs, o, rand.New(rand.NewPCG(o.Seed, 2)))
+	out := make([]Metric, len(latencyPs))
+	for i, q := range latencyPs {
+		out[i] = Metric{Name: Names[i], Unit: "ms", Before: sortedQuantile(b, q), After: sortedQuantile(a, q),
+			BeforeCI: ciB[i], AfterCI: ciA[i], PValue: p, Test: TestMannWhitney}
+	}
+	return out
+}
+
+// judge fills ChangePct and the verdict: a significant change at least
+// as large as the minimum effect is better or worse, anything else is
+// no significant change.
+func (m Metric) judge(significant bool, o Options) Metric {
+	if math.IsNaN(m.Before) || math.IsNaN(m.After) {
+		return m
+	}
+	if m.Before != 0 {
+		c := (m.After - m.Before) / m.Before * 100
+		m.ChangePct = &c
+	}
+	if !Directional(m.Name) {
+		return m
+	}
+	large := false
+	switch {
+	case m.Unit == "ratio":
+		large = math.Abs(m.After-m.Before) >= o.MinErrorRateDelta
+	case m.ChangePct != nil:
+		large = math.Abs(*m.ChangePct) >= o.MinEffectPct
+	default:
+		large = m.After != 0 // from zero to anything
+	}
+	switch {
+	case !significant || !large:
+		m.Verdict = NoChange
+	case m.After > m.Before:
+		m.Verdict = Worse
+	default:
+		m.Verdict = Better
+	}
+	return m
+}
+
+// Calibrate sets the NoisePct of each metric in ms from aa, the
+// comparison of two runs of the old side. It returns ms.
+func Calibrate(ms, aa []Metric) []Metric {
+	for i := range ms {
+		if n, ok := Find(aa, ms[i].Name); ok && n.ChangePct != nil {
+			v := math.Abs(*n.ChangePct)
+			ms[i].NoisePct = &v
+		}
+	}
+	return ms
 }
 
 // Find returns the metric named name, or false.
@@ -85,68 +268,87 @@ func Find(ms []Metric, name string) (Metric, bool) {
 // Quantile returns the exact p-quantile (0 ≤ p ≤ 1) of xs, or NaN when
 // xs is empty. xs is not modified.
 func Quantile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return stat.Quantile(p, stat.Empirical, s, nil)
+	return sortedQuantile(s, p)
 }
 
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
+func sortedQuantile(s []float64, p float64) float64 {
+	if len(s) == 0 {
 		return math.NaN()
 	}
-	return stat.Mean(xs, nil)
+	return stat.Quantile(p, stat.Empirical, s, nil)
 }
 
 // Rate returns the slope of ys over xs by least squares: for a CPU
 // counter in seconds against time in seconds, the CPU cores in use. It
 // returns NaN with fewer than two points.
 func Rate(xs, ys []float64) float64 {
-	if len(xs) < 2 || len(xs) != len(ys) {
+	b, _, _ := slope(xs, ys, 0.95)
+	return b
+}
+
+// metricJSON is the JSON form of a Metric: NaN becomes null, unknown
+// intervals and untested figures are left out.
+type metricJSON struct {
+	Name      string      `json:"name"`
+	Unit      string      `json:"unit"`
+	Before    *float64    `json:"before"`
+	After     *float64    `json:"after"`
+	ChangePct *float64    `json:"change_pct"`
+	BeforeCI  *[2]float64 `json:"before_ci,omitempty"`
+	AfterCI   *[2]float64 `json:"after_ci,omitempty"`
+	PValue    *float64    `json:"p_value,omitempty"`
+	Test      string      `json:"test,omitempty"`
+	Verdict   string      `json:"verdict,omitempty"`
+	NoisePct  *float64    `json:"noise_pct,omitempty"`
+}
+
+func num(f float64) *float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &f
+}
+
+func val(f *float64) float64 {
+	if f == nil {
 		return math.NaN()
 	}
-	_, beta := stat.LinearRegression(xs, ys, nil, false)
-	return beta
+	return *f
 }
 
 // MarshalJSON writes NaN figures as null, which JSON can carry.
 func (m Metric) MarshalJSON() ([]byte, error) {
-	type plain struct {
-		Name      string   `json:"name"`
-		Unit      string   `json:"unit"`
-		Before    *float64 `json:"before"`
-		After     *float64 `json:"after"`
-		ChangePct *float64 `json:"change_pct"`
+	j := metricJSON{Name: m.Name, Unit: m.Unit, Before: num(m.Before), After: num(m.After),
+		ChangePct: m.ChangePct, PValue: num(m.PValue), Test: m.Test, Verdict: m.Verdict,
+		NoisePct: m.NoisePct}
+	if m.BeforeCI.known() {
+		j.BeforeCI = &[2]float64{m.BeforeCI.Low, m.BeforeCI.High}
 	}
-	num := func(f float64) *float64 {
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil
-		}
-		return &f
+	if m.AfterCI.known() {
+		j.AfterCI = &[2]float64{m.AfterCI.Low, m.AfterCI.High}
 	}
-	return json.Marshal(plain{m.Name, m.Unit, num(m.Before), num(m.After), m.ChangePct})
+	if j.PValue == nil {
+		j.Test = ""
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, null as NaN.
 func (m *Metric) UnmarshalJSON(b []byte) error {
-	var p struct {
-		Name      string   `json:"name"`
-		Unit      string   `json:"unit"`
-		Before    *float64 `json:"before"`
-		After     *float64 `json:"after"`
-		ChangePct *float64 `json:"change_pct"`
-	}
-	if err := json.Unmarshal(b, &p); err != nil {
+	var j metricJSON
+	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	val := func(f *float64) float64 {
-		if f == nil {
-			return math.NaN()
+	iv := func(p *[2]float64) Interval {
+		if p == nil {
+			return noInterval
 		}
-		return *f
+		return Interval{p[0], p[1]}
 	}
-	*m = Metric{Name: p.Name, Unit: p.Unit, Before: val(p.Before), After: val(p.After), ChangePct: p.ChangePct}
+	*m = Metric{Name: j.Name, Unit: j.Unit, Before: val(j.Before), After: val(j.After),
+		ChangePct: j.ChangePct, BeforeCI: iv(j.BeforeCI), AfterCI: iv(j.AfterCI), PValue: val(j.PValue),
+		Test: j.Test, Verdict: j.Verdict, NoisePct: j.NoisePct}
 	return nil
 }

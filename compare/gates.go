@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Limits are the bounds the gates enforce. A negative bound disables
@@ -16,6 +17,31 @@ type Limits struct {
 	// MaxMissingRows, MaxChangedRows and MaxSessionMismatches bound the
 	// verification findings.
 	MaxMissingRows, MaxChangedRows, MaxSessionMismatches int64
+	// Metrics are further bounds on single metrics.
+	Metrics []MetricLimit
+}
+
+// A MetricLimit bounds how much one metric may regress, that is grow,
+// from before to after. Nil bounds are not checked; a limit with
+// several bounds is one gate that passes only when all hold.
+type MetricLimit struct {
+	// Metric is one of [Names] except "requests".
+	Metric string
+	// MaxRegressionPct is the largest relative growth, in percent.
+	MaxRegressionPct *float64
+	// MaxRegression is the largest absolute growth, in the metric's
+	// unit (ms, bytes, count, cores, or a fraction for error_rate).
+	MaxRegression *float64
+	// MaxNoiseMultiple bounds the relative growth to this multiple of
+	// the metric's A/A noise (Metric.NoisePct); it needs a calibration
+	// run, and fails without one.
+	MaxNoiseMultiple *float64
+	// FailIfWorse fails the gate whenever the verdict is Worse.
+	FailIfWorse bool
+	// OnlySignificant lets a growth beyond the bounds pass when the
+	// verdict is no significant change: the bound then only fails on
+	// regressions the test can tell from noise.
+	OnlySignificant bool
 }
 
 // Findings are the verification counts the gates read.
@@ -25,9 +51,13 @@ type Findings struct {
 
 // A Gate is one bound and whether the run kept it.
 type Gate struct {
+	// Name identifies the gate, for example "latency_p95_regression".
 	Name   string `json:"name"`
 	Passed bool   `json:"passed"`
+	// Detail says what was measured against which bound.
 	Detail string `json:"detail"`
+	// Metric names the metric a metric gate bounds.
+	Metric string `json:"metric,omitempty"`
 }
 
 // Gates checks the metrics and findings against the limits. A metric
@@ -55,6 +85,9 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 		}
 		out = append(out, g)
 	}
+	for _, ml := range l.Metrics {
+		out = append(out, metricGate(ml, ms))
+	}
 	count := func(name string, got, max int64, what string) {
 		if max < 0 {
 			return
@@ -76,4 +109,75 @@ func Passed(gs []Gate) bool {
 		}
 	}
 	return true
+}
+
+// metricGate checks one metric limit.
+func metricGate(l MetricLimit, ms []Metric) Gate {
+	g := Gate{Name: l.Metric + "_regression", Metric: l.Metric}
+	m, ok := Find(ms, l.Metric)
+	if !ok || math.IsNaN(m.Before) || math.IsNaN(m.After) {
+		g.Detail = "no " + l.Metric + " on one side"
+		return g
+	}
+	var parts, broken []string
+	check := func(ok bool, format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		parts = append(parts, s)
+		if !ok {
+			broken = append(broken, s)
+		}
+	}
+	grow := m.After - m.Before
+	pct := math.Inf(1)
+	if m.ChangePct != nil {
+		pct = *m.ChangePct
+	} else if grow <= 0 {
+		pct = 0
+	}
+	if l.MaxRegressionPct != nil {
+		check(pct <= *l.MaxRegressionPct, "%+.1f%% (limit +%g%%)", pct, *l.MaxRegressionPct)
+	}
+	if l.MaxRegression != nil {
+		check(grow <= *l.MaxRegression, "%s %s (limit +%g %s)", signed(grow), m.Unit, *l.MaxRegression, m.Unit)
+	}
+	if l.MaxNoiseMultiple != nil {
+		if m.NoisePct == nil {
+			check(false, "no A/A noise measured (set load.calibrate)")
+		} else {
+			bound := *l.MaxNoiseMultiple * *m.NoisePct
+			check(pct <= bound, "%+.1f%% (limit %g × noise %.1f%% = +%.1f%%)",
+				pct, *l.MaxNoiseMultiple, *m.NoisePct, bound)
+		}
+	}
+	if l.FailIfWorse {
+		v := m.Verdict
+		if v == "" {
+			v = "untested"
+		}
+		check(m.Verdict != Worse, "verdict %s", v)
+	}
+	g.Passed = len(broken) == 0
+	if !g.Passed && l.OnlySignificant && m.Verdict == NoChange {
+		g.Passed = true
+		parts = append(parts, "not significant, passed")
+	}
+	g.Detail = fmt.Sprintf("%s: %s -> %s %s; %s", l.Metric, figure(m.Before), figure(m.After), m.Unit,
+		strings.Join(parts, "; "))
+	return g
+}
+
+// figure formats a gate's figure with four significant digits, without
+// exponents for large figures such as bytes.
+func figure(f float64) string {
+	if math.Abs(f) >= 1000 {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return fmt.Sprintf("%.4g", f)
+}
+
+func signed(f float64) string {
+	if f >= 0 {
+		return "+" + figure(f)
+	}
+	return figure(f)
 }

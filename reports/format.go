@@ -76,3 +76,43 @@ func rows(n int64) string {
 	}
 	return fmt.Sprint(n)
 }
+
+// withCI formats a figure with its confidence interval.
+func withCI(unit string, v float64, iv compare.Interval) string {
+	s := value(unit, v)
+	if math.IsNaN(v) || math.IsNaN(iv.Low) || math.IsNaN(iv.High) {
+		return s
+	}
+	return fmt.Sprintf("%s (%s–%s)", s, value(unit, iv.Low), value(unit, iv.High))
+}
+
+func pValue(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return ""
+	case p < 0.001:
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
+// verdict shows the verdict the way benchstat does: "~" for no
+// significant change.
+func verdict(v string) string {
+	switch v {
+	case compare.NoChange:
+		return "~"
+	case "":
+		return ""
+	}
+	return v
+}
+
+func noise(p *float64) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("±%.1f%%", *p)
+}
+
+func pctOf(f float64) string { return fmt.Sprintf("%g%%", f*100) }

@@ -31,12 +31,21 @@ type Report struct {
 	// Load describes the traffic replayed against both sides.
 	Load Load `json:"load"`
 
-	Metrics    []compare.Metric `json:"metrics"`
-	Operations []Operation      `json:"operations,omitempty"`
-	Migration  Migration        `json:"migration"`
-	Verify     Verify           `json:"verify"`
-	Sessions   Sessions         `json:"sessions"`
-	Gates      []compare.Gate   `json:"gates"`
+	Metrics []compare.Metric `json:"metrics"`
+	// Stats are the statistical settings behind the metrics' intervals
+	// and verdicts.
+	Stats *compare.Options `json:"stats,omitempty"`
+	// Calibration compares the old side with a second load of itself
+	// (A/A): the noise floor. Empty without a calibration run.
+	Calibration []compare.Metric `json:"calibration,omitempty"`
+	// Series are the time series behind the metrics, for plots; they
+	// are written to their own file (samples.json), not to report.json.
+	Series     *Samples       `json:"-"`
+	Operations []Operation    `json:"operations,omitempty"`
+	Migration  Migration      `json:"migration"`
+	Verify     Verify         `json:"verify"`
+	Sessions   Sessions       `json:"sessions"`
+	Gates      []compare.Gate `json:"gates"`
 }
 
 // A Side names one server.

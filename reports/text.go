@@ -75,24 +75,50 @@ func (d *doc) table(header []string, body [][]string) {
 
 func render(w io.Writer, r *Report, md bool) error {
 	d := &doc{w: w, md: md}
-	verdict := strings.ToUpper(r.Verdict)
+	head := strings.ToUpper(r.Verdict)
 	if r.Partial {
-		verdict += " (partial run: " + r.Error + ")"
+		head += " (partial run: " + r.Error + ")"
 	}
 	if md {
-		d.printf("## cutover: %s — %s\n\n", r.Scenario, verdict)
+		d.printf("## cutover: %s — %s\n\n", r.Scenario, head)
 	} else {
-		d.printf("cutover: %s — %s\n", r.Scenario, verdict)
+		d.printf("cutover: %s — %s\n", r.Scenario, head)
 	}
-	d.printf("%s %s → %s %s; load %.0f req/s for %.0fs (seed %d), resources after %.0fs warm-up\n",
-		r.Old.Kind, r.Old.Version, r.New.Kind, r.New.Version, r.Load.RatePerSec, r.Load.DurationS, r.Load.Seed, r.Load.WarmupS)
+	d.printf("%s %s → %s %s; load %.0f req/s for %.0fs (seed %d); "+
+		"latency and resources from the steady state after %.0fs warm-up\n",
+		r.Old.Kind, r.Old.Version, r.New.Kind, r.New.Version, r.Load.RatePerSec, r.Load.DurationS,
+		r.Load.Seed, r.Load.WarmupS)
 
 	d.heading("Before and after")
+	if st := r.Stats; st != nil {
+		d.printf("%s intervals; verdicts: Mann-Whitney U and bootstrap (latency), U test (resources), "+
+			"two-proportion z (errors) at α=%g with Holm's correction, minimum effect %g%%\n\n",
+			pctOf(st.Confidence), st.Alpha, st.MinEffectPct)
+	}
+	header := []string{"Metric", "Before", "After", "Change", "p", "Verdict"}
+	if len(r.Calibration) > 0 {
+		header = append(header, "A/A noise")
+	}
 	var body [][]string
 	for _, m := range r.Metrics {
-		body = append(body, []string{label(m.Name), value(m.Unit, m.Before), value(m.Unit, m.After), change(m)})
+		row := []string{label(m.Name), withCI(m.Unit, m.Before, m.BeforeCI), withCI(m.Unit, m.After, m.AfterCI),
+			change(m), pValue(m.PValue), verdict(m.Verdict)}
+		if len(r.Calibration) > 0 {
+			row = append(row, noise(m.NoisePct))
+		}
+		body = append(body, row)
 	}
-	d.table([]string{"Metric", "Before", "After", "Change"}, body)
+	d.table(header, body)
+
+	if len(r.Calibration) > 0 {
+		d.heading("A/A calibration (old side against itself)")
+		body = nil
+		for _, m := range r.Calibration {
+			body = append(body, []string{label(m.Name), value(m.Unit, m.Before), value(m.Unit, m.After),
+				change(m), verdict(m.Verdict)})
+		}
+		d.table([]string{"Metric", "Run 1", "Run 2", "Change", "Verdict"}, body)
+	}
 
 	if len(r.Operations) > 0 {
 		d.heading("Latency by operation")

@@ -88,6 +88,10 @@ type Traffic struct {
 	// Mix weighs the operations: client_credentials, refresh,
 	// introspect and revoke. Weights are relative and non-negative.
 	Mix map[string]int `yaml:"mix"`
+	// Calibrate loads the old server a second time (A/A) to measure
+	// the noise floor of every metric; gates may then bound a
+	// regression relative to it. It doubles the old side's load time.
+	Calibrate bool `yaml:"calibrate"`
 
 	// Parsed values, filled in by validation.
 	RatePer  Rate          `yaml:"-"`
@@ -149,6 +153,8 @@ type Gates struct {
 	MaxChangedRows int `yaml:"max_changed_rows"`
 	// MaxSessionMismatches is how many sessions may behave differently.
 	MaxSessionMismatches int `yaml:"max_session_mismatches"`
+	// Metrics bound single metrics; see [MetricGate].
+	Metrics []MetricGate `yaml:"metrics"`
 }
 
 // Operations lists the load operations a mix may weigh, in the order

@@ -108,7 +108,7 @@ func validate(s *Scenario, l *locator) error {
 	if g := s.Gates; g.MaxErrorRate > 1 {
 		return l.errorf("$.gates.max_error_rate", "gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
 	}
-	return nil
+	return validateMetricGates(s, l)
 }
 
 func validateServer(key string, srv *Server, l *locator) error {

@@ -134,6 +134,9 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 	if err := write(filepath.Join(dir, "report.md"), func(f *os.File) error { return reports.Markdown(f, rep) }); err != nil {
 		return err
 	}
+	if err := writeMore(dir, rep, write); err != nil {
+		return err
+	}
 	if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
 		f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 		if err != nil {

@@ -75,39 +75,6 @@ func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file
 	return res, rs, err
 }
 
-// side turns a load's samples into what compare needs: latencies after
-// the warm-up, and resource samples after the warm-up.
-func side(res *loadgen.Result, rs sideResources, warm time.Duration) compare.Side {
-	s := compare.Side{Requests: res.Requests()}
-	for _, x := range res.Samples {
-		if x.Failed {
-			s.Failed++
-		}
-		if x.At >= warm {
-			s.LatenciesMS = append(s.LatenciesMS, float64(x.Latency)/1e6)
-		}
-	}
-	for _, p := range rs.points {
-		if p.At < warm {
-			continue
-		}
-		if v, ok := p.Values[scrape.RSS]; ok {
-			s.RSS = append(s.RSS, v)
-		}
-		if v, ok := p.Values[scrape.Heap]; ok {
-			s.Heap = append(s.Heap, v)
-		}
-		if v, ok := p.Values[scrape.Goroutines]; ok {
-			s.Goroutines = append(s.Goroutines, v)
-		}
-		if v, ok := p.Values[scrape.CPU]; ok {
-			s.CPUTimes = append(s.CPUTimes, p.At.Seconds())
-			s.CPUSeconds = append(s.CPUSeconds, v)
-		}
-	}
-	return s
-}
-
 // operations breaks latency down by operation for both sides.
 func operations(before, after *loadgen.Result, warm time.Duration) []reports.Operation {
 	var out []reports.Operation

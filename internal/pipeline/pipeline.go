@@ -87,6 +87,8 @@ type run struct {
 	oldView  oldView
 	before   *loadgen.Result
 	after    *loadgen.Result
+	calib    *loadgen.Result // second old-side load (A/A), with load.calibrate
+	calibRs  sideResources
 	beforeRs sideResources
 	afterRs  sideResources
 	secret   string
@@ -161,6 +163,13 @@ func (r *run) all(ctx context.Context) error {
 		return fmt.Errorf("loading old server: %w", r.withLog(err, r.old))
 	}
 	r.log.Info("old server loaded", "requests", r.before.Requests(), "error_rate", round(r.before.ErrorRate()))
+	if r.sc.Load.Calibrate {
+		r.log.Info("loading the old server again to measure noise (load.calibrate)")
+		r.calib, r.calibRs, err = r.load(ctx, r.old, plan, "results-old-aa.bin")
+		if err != nil {
+			return fmt.Errorf("loading old server for calibration: %w", r.withLog(err, r.old))
+		}
+	}
 
 	// 4. Blue-green: clone and migrate.
 	r.old.Stop()
@@ -306,23 +315,20 @@ func (r *run) withLog(err error, s *hydra.Server) error {
 
 // finish fills the comparison and the gates from what was measured.
 func (r *run) finish() {
-	var b, a compare.Side
 	if r.before != nil {
-		b = side(r.before, r.beforeRs, r.sc.Load.Warm)
 		r.rep.Old.BrokenChains, r.rep.Old.Errors = r.before.BrokenChains, r.before.Errors
 	}
 	if r.after != nil {
-		a = side(r.after, r.afterRs, r.sc.Load.Warm)
 		r.rep.New.BrokenChains, r.rep.New.Errors = r.after.BrokenChains, r.after.Errors
 	}
-	r.rep.Metrics = compare.Metrics(b, a)
+	r.rep.Series = &reports.Samples{WarmupS: r.sc.Load.Warm.Seconds(), DurationS: r.sc.Load.Dur.Seconds(),
+		Old: series(r.before, r.beforeRs),
+		New: series(r.after, r.afterRs), Calibration: series(r.calib, r.calibRs)}
+	opts := compare.DefaultOptions()
+	r.rep.Stats = &opts
+	r.rep.Metrics, r.rep.Calibration = r.rep.Series.Compare(opts)
 	r.rep.Operations = operations(r.before, r.after, r.sc.Load.Warm)
-	g := r.sc.Gates
-	r.rep.Gates = compare.Gates(compare.Limits{
-		MaxErrorRate: g.MaxErrorRate, MaxP95RegressionPct: g.MaxP95RegressionPct,
-		MaxMissingRows: int64(g.MaxMissingRows), MaxChangedRows: int64(g.MaxChangedRows),
-		MaxSessionMismatches: int64(g.MaxSessionMismatches),
-	}, r.rep.Metrics, compare.Findings{
+	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
 		SessionMismatches: int64(r.rep.Sessions.Mismatched),
 	})

@@ -1,0 +1,80 @@
+package compare
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMetricGates(t *testing.T) {
+	const n = "latency_p95_ms"
+	f := func(v float64) *float64 { return &v }
+	pct := func(v float64) *float64 { return &v }
+	p95 := Metric{Name: n, Unit: "ms", Before: 10, After: 13, ChangePct: pct(30), Verdict: Worse}
+	same := p95
+	same.Verdict = NoChange
+	noisy := p95
+	noisy.NoisePct = pct(12)
+	tests := []struct {
+		name   string
+		limit  MetricLimit
+		m      Metric
+		pass   bool
+		detail string
+	}{
+		{"relative ok", MetricLimit{Metric: n, MaxRegressionPct: f(40)}, p95, true, "+30.0% (limit +40%)"},
+		{"relative broken", MetricLimit{Metric: n, MaxRegressionPct: f(20)}, p95, false, "limit +20%"},
+		{"absolute broken", MetricLimit{Metric: n, MaxRegression: f(2)}, p95, false, "+3 ms (limit +2 ms)"},
+		{"absolute ok", MetricLimit{Metric: n, MaxRegression: f(5)}, p95, true, "+3 ms"},
+		{"both, one broken", MetricLimit{Metric: n, MaxRegression: f(5), MaxRegressionPct: f(10)},
+			p95, false, "limit +10%"},
+		{"worse fails", MetricLimit{Metric: n, FailIfWorse: true}, p95, false, "verdict worse"},
+		{"not significant passes", MetricLimit{Metric: n, MaxRegressionPct: f(20), OnlySignificant: true},
+			same, true, "not significant"},
+		{"significant still fails", MetricLimit{Metric: n, MaxRegressionPct: f(20), OnlySignificant: true},
+			p95, false, "limit +20%"},
+		{"noise without calibration", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, p95, false,
+			"no A/A noise"},
+		{"within noise", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, noisy, true, "3 × noise 12.0%"},
+		{"beyond noise", MetricLimit{Metric: n, MaxNoiseMultiple: f(2)}, noisy, false, "+24.0%"},
+		{"no data", MetricLimit{Metric: "rss_bytes", MaxRegressionPct: f(10)}, p95, false, "no rss_bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			off := Limits{MaxErrorRate: -1, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxChangedRows: -1,
+				MaxSessionMismatches: -1, Metrics: []MetricLimit{tt.limit}}
+			gs := Gates(off, []Metric{tt.m}, Findings{})
+			if len(gs) != 1 {
+				t.Fatalf("got %d gates, want 1", len(gs))
+			}
+			g := gs[0]
+			if g.Passed != tt.pass || !strings.Contains(g.Detail, tt.detail) {
+				t.Errorf("got passed=%v detail %q, want passed=%v detail containing %q",
+					g.Passed, g.Detail, tt.pass, tt.detail)
+			}
+			if g.Metric != tt.limit.Metric {
+				t.Errorf("gate metric = %q, want %q", g.Metric, tt.limit.Metric)
+			}
+		})
+	}
+}
+
+func TestFixedGates(t *testing.T) {
+	c := 30.0
+	ms := []Metric{{Name: "latency_p95_ms", Before: 10, After: 13, ChangePct: &c}, {Name: "error_rate", After: 0.02}}
+	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: 25, MaxMissingRows: 0, MaxChangedRows: -1,
+		MaxSessionMismatches: 1}, ms, Findings{MissingRows: 1, SessionMismatches: 1})
+	got := map[string]bool{}
+	for _, g := range gs {
+		got[g.Name] = g.Passed
+	}
+	want := map[string]bool{"error_rate": false, "latency_p95_regression": false, "missing_rows": false,
+		"session_mismatches": true}
+	if len(got) != len(want) {
+		t.Fatalf("gates = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("gate %s passed = %v, want %v", k, got[k], v)
+		}
+	}
+}

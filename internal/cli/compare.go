@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cutover-dev/cutover/compare"
+	"github.com/cutover-dev/cutover/internal/pipeline"
+	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/scenarios"
+)
+
+// writeMore writes the reports beside report.json that a run and a
+// comparison both leave: report.html, junit.xml and, when the report
+// holds time series, samples.json.
+func writeMore(dir string, rep *reports.Report, write func(string, func(*os.File) error) error) error {
+	if rep.Series != nil {
+		if err := write(filepath.Join(dir, reports.SamplesFile), func(f *os.File) error {
+			return reports.WriteSamples(f, rep.Series)
+		}); err != nil {
+			return err
+		}
+	}
+	junit := func(f *os.File) error { return reports.JUnit(f, rep) }
+	if err := write(filepath.Join(dir, "junit.xml"), junit); err != nil {
+		return err
+	}
+	return write(filepath.Join(dir, "report.html"), func(f *os.File) error { return reports.HTML(f, rep) })
+}
+
+// cmdCompare compares one side of a saved run (the baseline) with one
+// side of another, from their samples.json files, and applies the
+// scenario's gates; row and session findings come from AFTER_DIR's
+// report.json.
+func cmdCompare(ctx context.Context, e *environ, args []string) error {
+	fs := newFlags(e, "compare", "compare [--before-side old|new] [--after-side old|new] [--scenario FILE] "+
+		"[--out DIR] BEFORE_DIR AFTER_DIR")
+	var beforeSide, afterSide, scenario, out string
+	fs.StringVar(&beforeSide, "before-side", "new", "which `side` of BEFORE_DIR is the baseline: old or new")
+	fs.StringVar(&afterSide, "after-side", "new", "which `side` of AFTER_DIR is compared: old or new")
+	fs.StringVar(&scenario, "scenario", "", "scenario `file` whose gates apply (default: the built-in "+
+		scenarios.DefaultName+"; env CUTOVER_SCENARIO)")
+	fs.StringVar(&out, "out", "", "`directory` to write report.json, report.md, report.html and junit.xml into "+
+		"(default: none, the text report goes to stdout only)")
+	help := fs.Usage
+	fs.Usage = func() {} // Parse would print it; -h prints it once below
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(e.stderr)
+		help()
+		return nil
+	}
+	if err != nil {
+		return usagef(errors.New(strings.TrimSpace(err.Error())))
+	}
+	if fs.NArg() != 2 {
+		return usagef(fmt.Errorf("compare needs BEFORE_DIR and AFTER_DIR, got %d arguments", fs.NArg()))
+	}
+	for _, f := range []struct{ name, v string }{{"--before-side", beforeSide}, {"--after-side", afterSide}} {
+		if f.v != "old" && f.v != "new" {
+			return usagef(fmt.Errorf("%s: %q is not old or new", f.name, f.v))
+		}
+	}
+	if scenario == "" {
+		scenario = e.getenv("CUTOVER_SCENARIO")
+	}
+	sc := scenarios.Default()
+	if scenario != "" {
+		if sc, err = scenarios.Load(scenario); err != nil {
+			return usagef(fmt.Errorf("--scenario: %w", err))
+		}
+	}
+	beforeDir, afterDir := fs.Arg(0), fs.Arg(1)
+	bs, brep, err := readRun(beforeDir)
+	if err != nil {
+		return err
+	}
+	as, arep, err := readRun(afterDir)
+	if err != nil {
+		return err
+	}
+	pick := func(s *reports.Samples, side string) *compare.Series {
+		if side == "old" {
+			return s.Old
+		}
+		return s.New
+	}
+	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS, DurationS: as.DurationS,
+		Old: pick(bs, beforeSide), New: pick(as, afterSide)}
+	if series.Old == nil || series.New == nil {
+		return fmt.Errorf("compare: a chosen side has no samples (before %s, after %s)", beforeSide, afterSide)
+	}
+	opts := compare.DefaultOptions()
+	rep := &reports.Report{SchemaVersion: reports.SchemaVersion, Scenario: arep.Scenario,
+		Old: sideOf(brep, beforeSide, beforeDir), New: sideOf(arep, afterSide, afterDir),
+		Load: arep.Load, Stats: &opts, Migration: arep.Migration, Verify: arep.Verify,
+		Sessions: arep.Sessions, Series: series}
+	rep.Load.WarmupS = as.WarmupS
+	rep.Metrics, _ = series.Compare(opts)
+	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
+		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
+		SessionMismatches: int64(arep.Sessions.Mismatched)})
+	rep.Verdict = reports.Fail
+	if rep.Passed() {
+		rep.Verdict = reports.Pass
+	}
+	if out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		if err := writeReports(e, out, rep); err != nil {
+			return err
+		}
+	} else if err := reports.Text(e.stdout, rep); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if !rep.Passed() {
+		return ErrGateFailed
+	}
+	return nil
+}
+
+// sideOf names the compared side after the run it came from.
+func sideOf(rep *reports.Report, side, dir string) reports.Side {
+	s := rep.New
+	if side == "old" {
+		s = rep.Old
+	}
+	s.Provider = side + " side of " + dir
+	return s
+}
+
+// readRun reads the samples and the report of a run directory.
+func readRun(dir string) (*reports.Samples, *reports.Report, error) {
+	f, err := os.Open(filepath.Join(dir, reports.SamplesFile))
+	if err != nil {
+		return nil, nil, usagef(fmt.Errorf("%s: not a run directory of this cutover version: %w", dir, err))
+	}
+	defer f.Close()
+	s, err := reports.ReadSamples(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	g, err := os.Open(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return nil, nil, usagef(fmt.Errorf("%s: %w", dir, err))
+	}
+	defer g.Close()
+	rep, err := reports.ReadJSON(g)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", g.Name(), err)
+	}
+	return s, rep, nil
+}

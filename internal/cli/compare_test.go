@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cutover-dev/cutover/compare"
+	"github.com/cutover-dev/cutover/reports"
+)
+
+// saveRun writes a run directory whose new side has latencies scaled
+// by scale.
+func saveRun(t *testing.T, seed uint64, scale float64) string {
+	t.Helper()
+	side := func(seed uint64, scale float64) *compare.Series {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		s := &compare.Series{}
+		for i := range 1200 {
+			s.Requests = append(s.Requests, compare.Request{Op: "introspect", AtS: float64(i) / 40,
+				LatencyMS: scale * 5 * math.Exp(0.5*rng.NormFloat64())})
+		}
+		return s
+	}
+	dir := t.TempDir()
+	rep := &reports.Report{Scenario: "test", Verdict: reports.Pass,
+		Old: reports.Side{Kind: "hydra", Version: "v1.11.10"}, New: reports.Side{Kind: "hydra", Version: "v2.3.0"}}
+	var b bytes.Buffer
+	if err := reports.JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	s := &reports.Samples{WarmupS: 5, Old: side(seed, 1), New: side(seed+1, scale)}
+	if err := reports.WriteSamples(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, reports.SamplesFile), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCompareCommand(t *testing.T) {
+	base := saveRun(t, 1, 1)
+	same := saveRun(t, 10, 1)
+	slow := saveRun(t, 20, 1.5)
+	out := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"same", []string{base, same}, ExitOK, "API P95"},
+		{"slower", []string{base, slow}, ExitGateFailed, "FAIL    latency_p95_regression"},
+		{"old against new of one run", []string{"--before-side", "old", slow, slow}, ExitGateFailed, "worse"},
+		{"files", []string{"--out", out, base, slow}, ExitGateFailed, "Gates"},
+		{"help", []string{"-h"}, ExitOK, ""},
+		{"unknown flag", []string{"--bogus", base, same}, ExitUsage, ""},
+		{"bad side", []string{"--after-side", "blue", base, same}, ExitUsage, ""},
+		{"one dir", []string{base}, ExitUsage, ""},
+		{"not a run", []string{base, t.TempDir()}, ExitUsage, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := Run(context.Background(), append([]string{"compare"}, tt.args...), nil, &stdout, &stderr, nil)
+			if got := ExitCode(err); got != tt.code {
+				t.Fatalf("compare %v: exit %d (%v), want %d\n%s", tt.args, got, err, tt.code, stderr.String())
+			}
+			if tt.name == "help" && strings.Count(stderr.String(), "-before-side") != 2 {
+				t.Errorf("compare -h printed:\n%s\nwant the synopsis and the flags once", stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("compare %v: stdout lacks %q:\n%s", tt.args, tt.stdout, stdout.String())
+			}
+		})
+	}
+	for _, f := range []string{"report.json", "report.md", "report.html", "junit.xml", reports.SamplesFile} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("compare --out: %v", err)
+		}
+	}
+}
