@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	if fixturePG != nil {
 		fixturePG.Close()
 	}
+	if benchPG != nil {
+		benchPG.Close()
+	}
 	os.Exit(code)
 }
 
@@ -93,7 +96,7 @@ func buildFixture(ctx context.Context) (*provision.Postgres, error) {
 	return pg, nil
 }
 
-func pools(t *testing.T, oldDSN, newDSN string) (*pgxpool.Pool, *pgxpool.Pool) {
+func pools(t testing.TB, oldDSN, newDSN string) (*pgxpool.Pool, *pgxpool.Pool) {
 	t.Helper()
 	op, err := pgxpool.New(context.Background(), oldDSN)
 	if err != nil {

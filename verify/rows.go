@@ -114,16 +114,18 @@ func (d *differ) split(ctx context.Context, r sized) error {
 	return d.ranges(ctx, mismatched(r.r, bounds, oc, nc), false)
 }
 
-// A row is one row's key, hash and per-column hashes.
+// A row is one row's key, hash and per-column hashes (read only for
+// rows that differ).
 type row struct {
 	key  []string
 	hash int64
 	cols []int64
 }
 
-func (d *differ) rows(ctx context.Context, s *side, src string, key, kt []string, hash, cols string, r keyRange) (map[string][]row, error) {
+// rows reads the key and row hash of every row in r on one side.
+func (d *differ) rows(ctx context.Context, s *side, src string, key, kt []string, hash string, r keyRange) (map[string][]row, error) {
 	k := &keyQuery{key: key, types: kt}
-	q := fmt.Sprintf("SELECT ARRAY[%s], %s, %s FROM %s", textArray(key), hash, cols, src)
+	q := fmt.Sprintf("SELECT ARRAY[%s], %s FROM %s", textArray(key), hash, src)
 	if w := k.where(r); w != "" {
 		q += " WHERE " + w
 	}
@@ -136,7 +138,7 @@ func (d *differ) rows(ctx context.Context, s *side, src string, key, kt []string
 		defer rows.Close()
 		for rows.Next() {
 			var rw row
-			if err := rows.Scan(&rw.key, &rw.hash, &rw.cols); err != nil {
+			if err := rows.Scan(&rw.key, &rw.hash); err != nil {
 				return fmt.Errorf("reading row hashes: %w", err)
 			}
 			id := strings.Join(rw.key, "\x00")
@@ -147,18 +149,91 @@ func (d *differ) rows(ctx context.Context, s *side, src string, key, kt []string
 	return out, err
 }
 
-// leaf compares the rows of a range one by one.
+// colHashes reads the per-column hashes of the rows with the given
+// keys on one side, by key id.
+func (d *differ) colHashes(ctx context.Context, s *side, src string, key, kt []string, cols string, r keyRange, keys [][]string) (map[string][]int64, error) {
+	out := map[string][]int64{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	k := &keyQuery{key: key, types: kt}
+	// The keys as one text array per key column, matched as text.
+	var conds []string
+	for j := range key {
+		col := make([]string, len(keys))
+		for i, kv := range keys {
+			col[i] = kv[j]
+		}
+		conds = append(conds, k.param(col)+"::text[]")
+	}
+	// The range predicate lets the key index find the rows.
+	where := k.where(r)
+	if where == "" {
+		where = "true"
+	}
+	q := fmt.Sprintf("SELECT ARRAY[%s], %s FROM %s WHERE %s AND ARRAY[%s] IN (SELECT ARRAY[%s] FROM unnest(%s) AS u(%s))",
+		textArray(key), cols, src, where, textArray(key), strings.Join(colNames(len(key)), ", "),
+		strings.Join(conds, ", "), strings.Join(colNames(len(key)), ", "))
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, q, k.args...)
+		if err != nil {
+			return fmt.Errorf("reading column hashes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var kv []string
+			var hs []int64
+			if err := rows.Scan(&kv, &hs); err != nil {
+				return fmt.Errorf("reading column hashes: %w", err)
+			}
+			out[strings.Join(kv, "\x00")] = hs
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func colNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("c%d", i)
+	}
+	return out
+}
+
+// leaf compares the rows of a range one by one: keys and row hashes
+// first, then the column hashes of the rows whose hashes differ.
 func (d *differ) leaf(ctx context.Context, r keyRange) error {
 	var om, nm map[string][]row
 	errc := make(chan error, 2)
 	go func() {
 		var err error
-		om, err = d.rows(ctx, d.e.old, d.p.oldSrc, d.p.oldKey, d.p.oldKT, d.p.oldHash, d.p.oldCols, r)
+		om, err = d.rows(ctx, d.e.old, d.p.oldSrc, d.p.oldKey, d.p.oldKT, d.p.oldHash, r)
 		errc <- err
 	}()
 	go func() {
 		var err error
-		nm, err = d.rows(ctx, d.e.new, d.p.newSrc, d.p.newKey, d.p.newKT, d.p.newHash, d.p.newCols, r)
+		nm, err = d.rows(ctx, d.e.new, d.p.newSrc, d.p.newKey, d.p.newKT, d.p.newHash, r)
+		errc <- err
+	}()
+	if err := errors.Join(<-errc, <-errc); err != nil {
+		return err
+	}
+	var changed [][]string
+	for id, os := range om {
+		if ns := nm[id]; len(ns) > 0 && os[0].hash != ns[0].hash {
+			changed = append(changed, os[0].key)
+		}
+	}
+	var oc, nc map[string][]int64
+	go func() {
+		var err error
+		oc, err = d.colHashes(ctx, d.e.old, d.p.oldSrc, d.p.oldKey, d.p.oldKT, d.p.oldCols, r, changed)
+		errc <- err
+	}()
+	go func() {
+		var err error
+		nc, err = d.colHashes(ctx, d.e.new, d.p.newSrc, d.p.newKey, d.p.newKT, d.p.newCols, r, changed)
 		errc <- err
 	}()
 	if err := errors.Join(<-errc, <-errc); err != nil {
@@ -173,7 +248,7 @@ func (d *differ) leaf(ctx context.Context, r keyRange) error {
 			found = append(found, d.kind(key, KindMissing, nil))
 			continue
 		case os[0].hash != ns[0].hash:
-			found = append(found, d.changed(key, os[0], ns[0]))
+			found = append(found, d.changed(key, row{cols: oc[id]}, row{cols: nc[id]}))
 		}
 		for range len(os) - len(ns) {
 			df := d.kind(key, KindMissing, nil)

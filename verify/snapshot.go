@@ -71,7 +71,13 @@ func (s *side) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return fmt.Errorf("%s database: %w", s.name, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+s.snapshot+"'"); err != nil {
+	// The planner cannot know how many chunks a checksum query groups
+	// into and would sort whole rows to group them; hashing is cheaper.
+	// JIT compilation costs more than it saves on these short scans, and
+	// verify runs its own workers: parallel query would oversubscribe.
+	setup := "SET TRANSACTION SNAPSHOT '" + s.snapshot + "'; SET LOCAL enable_sort = off; SET LOCAL jit = off; " +
+		"SET LOCAL max_parallel_workers_per_gather = 0"
+	if _, err := tx.Exec(ctx, setup); err != nil {
 		return fmt.Errorf("%s database: importing snapshot: %w", s.name, err)
 	}
 	if err := fn(tx); err != nil {

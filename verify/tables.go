@@ -523,12 +523,20 @@ func (k *keyQuery) tuple(vals []string) string {
 	for i, v := range vals {
 		ps[i] = k.param(v) + "::" + k.types[i]
 	}
+	if len(ps) == 1 {
+		return ps[0]
+	}
 	return "ROW(" + strings.Join(ps, ", ") + ")"
 }
 
 func (k *keyQuery) where(r keyRange) string {
 	var conds []string
-	row := "ROW(" + strings.Join(k.key, ", ") + ")"
+	// A one-column key compares as a scalar: the planner turns only
+	// that, not a one-column ROW comparison, into an index condition.
+	row := k.key[0]
+	if len(k.key) > 1 {
+		row = "ROW(" + strings.Join(k.key, ", ") + ")"
+	}
 	if r.lo != nil {
 		conds = append(conds, row+" >= "+k.tuple(r.lo))
 	}

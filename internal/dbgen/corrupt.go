@@ -51,10 +51,10 @@ func Corruptions() []Corruption {
 		// Row 2 of a token table has an empty requested_audience.
 		{Name: "NULL instead of empty string", Table: "hydra_oauth2_refresh", Key: []string{ref(7)}, Kind: "changed",
 			Columns: []string{"requested_audience"},
-			SQL: []string{fmt.Sprintf("UPDATE hydra_oauth2_refresh SET requested_audience = NULL WHERE signature = '%s'", ref(7))}},
+			SQL:     []string{fmt.Sprintf("UPDATE hydra_oauth2_refresh SET requested_audience = NULL WHERE signature = '%s'", ref(7))}},
 		{Name: "timestamp lost its microseconds", Table: "hydra_oauth2_code", Key: []string{code(6)}, Kind: "changed",
 			Columns: []string{"requested_at"},
-			SQL: []string{fmt.Sprintf("UPDATE hydra_oauth2_code SET requested_at = date_trunc('second', requested_at) WHERE signature = '%s'", code(6))}},
+			SQL:     []string{fmt.Sprintf("UPDATE hydra_oauth2_code SET requested_at = date_trunc('second', requested_at) WHERE signature = '%s'", code(6))}},
 		{Name: "JSON re-serialized", Table: "hydra_client", Key: []string{"client-2"}, Kind: "changed", Columns: []string{"metadata"},
 			SQL: []string{`UPDATE hydra_client SET metadata = '{ "tier" : "2" }' WHERE id = 'client-2'`}},
 		{Name: "duplicated key", Table: "hydra_oauth2_access", Key: []string{acc(8)}, Kind: "duplicate",
