@@ -28,237 +28,81 @@ func addDecimal(a, b string) string {
 	return x.Add(x, y).String()
 }
 
-// A differ narrows mismatching key ranges of one table down to rows.
+// A differ reads the rows of mismatching chunks and classifies them.
 type differ struct {
 	e  *engine
 	p  *plan
 	tr *TableResult
 
-	mu          sync.Mutex
-	diffs       []Diff
-	done, total int
+	diffs []Diff
 }
 
-// ranges compares each range, splitting those with more rows than
-// LeafRows, concurrently.
-func (d *differ) ranges(ctx context.Context, rs []sized, top bool) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(rs))
-	for i, r := range rs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if r.n > int64(d.e.o.LeafRows) {
-				errs[i] = d.split(ctx, r)
-			} else {
-				errs[i] = d.leaf(ctx, r.r)
-			}
-			if top {
-				d.mu.Lock()
-				d.done++
-				p := Progress{Table: d.p.t.Table, Phase: "split", Done: d.done, Total: d.total,
-					RowsOld: d.tr.RowsOld, RowsNew: d.tr.RowsNew}
-				d.e.progress(p)
-				d.mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// split cuts a large mismatching range into about 16 chunks, compares
-// their checksums and goes on with the mismatching ones.
-func (d *differ) split(ctx context.Context, r sized) error {
-	step := max(1, r.n/16)
-	var bounds [][]string
-	// Boundaries from whichever side has rows in the range.
-	for _, s := range []struct {
-		sd       *side
-		src      string
-		key, typ []string
-	}{{d.e.new, d.p.newSrc, d.p.newKey, d.p.newKT}, {d.e.old, d.p.oldSrc, d.p.oldKey, d.p.oldKT}} {
-		k := &keyQuery{key: s.key, types: s.typ}
-		where := k.where(r.r)
-		if where == "" {
-			where = "true"
-		}
-		ord := strings.Join(s.key, ", ")
-		q := fmt.Sprintf(`SELECT k FROM (SELECT ARRAY[%s] AS k, row_number() OVER (ORDER BY %s) AS rn FROM %s WHERE %s) s
-			WHERE rn %% %d = 1 AND rn > 1 ORDER BY rn`, textArray(s.key), ord, s.src, where, step)
-		err := s.sd.read(ctx, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, q, k.args...)
-			if err != nil {
-				return fmt.Errorf("splitting a chunk: %w", err)
-			}
-			bounds, err = pgx.CollectRows(rows, pgx.RowTo[[]string])
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		bounds = every(append([][]string{nil}, bounds...), 1)
-		bounds = slices.DeleteFunc(bounds, func(b []string) bool { return r.r.lo != nil && slices.Equal(b, r.r.lo) })
-		if len(bounds) > 0 {
-			break
-		}
-	}
-	if len(bounds) == 0 {
-		// One key value fills the range: only rows can tell.
-		return d.leaf(ctx, r.r)
-	}
-	oc, nc, err := d.e.checksums(ctx, d.p, r.r, bounds, false)
-	if err != nil {
-		return err
-	}
-	return d.ranges(ctx, mismatched(r.r, bounds, oc, nc), false)
-}
-
-// A row is one row's key, hash and per-column hashes (read only for
-// rows that differ).
+// A row is one row's key, hash and per-column hashes.
 type row struct {
 	key  []string
 	hash int64
 	cols []int64
 }
 
-// rows reads the key and row hash of every row in r on one side.
-func (d *differ) rows(ctx context.Context, s *side, src string, key, kt []string, hash string, r keyRange) (map[string][]row, error) {
-	k := &keyQuery{key: key, types: kt}
-	q := fmt.Sprintf("SELECT ARRAY[%s], %s FROM %s", textArray(key), hash, src)
-	if w := k.where(r); w != "" {
-		q += " WHERE " + w
-	}
+// rows reads the key, row hash and column hashes of every row of set
+// on one side, by key.
+func (d *differ) rows(ctx context.Context, s *side, src, table string, key []string, kh, hash, cols string,
+	set chunkSet) (map[string][]row, error) {
+	var args []any
+	where := set.where(kh, &args)
+	q := fmt.Sprintf("SELECT ARRAY[%s], %s, %s FROM %s", textArray(key), hash, cols, src)
 	out := map[string][]row{}
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, q, k.args...)
-		if err != nil {
+	var mu sync.Mutex
+	err := d.e.scan(ctx, s, table, q, where, "", args, func(rows pgx.Rows) error {
+		var rw row
+		if err := rows.Scan(&rw.key, &rw.hash, &rw.cols); err != nil {
 			return fmt.Errorf("reading row hashes: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var rw row
-			if err := rows.Scan(&rw.key, &rw.hash); err != nil {
-				return fmt.Errorf("reading row hashes: %w", err)
-			}
-			id := strings.Join(rw.key, "\x00")
-			out[id] = append(out[id], rw)
-		}
-		return rows.Err()
+		id := strings.Join(rw.key, "\x00")
+		mu.Lock()
+		out[id] = append(out[id], rw)
+		mu.Unlock()
+		return nil
 	})
 	return out, err
 }
 
-// colHashes reads the per-column hashes of the rows with the given
-// keys on one side, by key id.
-func (d *differ) colHashes(ctx context.Context, s *side, src string, key, kt []string, cols string, r keyRange, keys [][]string) (map[string][]int64, error) {
-	out := map[string][]int64{}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	k := &keyQuery{key: key, types: kt}
-	// The keys as one text array per key column, matched as text.
-	var conds []string
-	for j := range key {
-		col := make([]string, len(keys))
-		for i, kv := range keys {
-			col[i] = kv[j]
-		}
-		conds = append(conds, k.param(col)+"::text[]")
-	}
-	// The range predicate lets the key index find the rows.
-	where := k.where(r)
-	if where == "" {
-		where = "true"
-	}
-	q := fmt.Sprintf("SELECT ARRAY[%s], %s FROM %s WHERE %s AND ARRAY[%s] IN (SELECT ARRAY[%s] FROM unnest(%s) AS u(%s))",
-		textArray(key), cols, src, where, textArray(key), strings.Join(colNames(len(key)), ", "),
-		strings.Join(conds, ", "), strings.Join(colNames(len(key)), ", "))
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, q, k.args...)
-		if err != nil {
-			return fmt.Errorf("reading column hashes: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var kv []string
-			var hs []int64
-			if err := rows.Scan(&kv, &hs); err != nil {
-				return fmt.Errorf("reading column hashes: %w", err)
-			}
-			out[strings.Join(kv, "\x00")] = hs
-		}
-		return rows.Err()
-	})
-	return out, err
-}
-
-func colNames(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("c%d", i)
-	}
-	return out
-}
-
-// leaf compares the rows of a range one by one: keys and row hashes
-// first, then the column hashes of the rows whose hashes differ.
-func (d *differ) leaf(ctx context.Context, r keyRange) error {
+// leaf compares the rows of the chunks in set one by one.
+func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 	var om, nm map[string][]row
 	errc := make(chan error, 2)
 	go func() {
 		var err error
-		om, err = d.rows(ctx, d.e.old, d.p.oldSrc, d.p.oldKey, d.p.oldKT, d.p.oldHash, r)
+		om, err = d.rows(ctx, d.e.old, d.p.oldSrc, d.p.oldTable, d.p.oldKey, d.p.oldKH, d.p.oldHash, d.p.oldCols, set)
 		errc <- err
 	}()
 	go func() {
 		var err error
-		nm, err = d.rows(ctx, d.e.new, d.p.newSrc, d.p.newKey, d.p.newKT, d.p.newHash, r)
+		nm, err = d.rows(ctx, d.e.new, d.p.newSrc, d.p.t.Table, d.p.newKey, d.p.newKH, d.p.newHash, d.p.newCols, set)
 		errc <- err
 	}()
 	if err := errors.Join(<-errc, <-errc); err != nil {
 		return err
 	}
-	var changed [][]string
-	for id, os := range om {
-		if ns := nm[id]; len(ns) > 0 && os[0].hash != ns[0].hash {
-			changed = append(changed, os[0].key)
-		}
-	}
-	var oc, nc map[string][]int64
-	go func() {
-		var err error
-		oc, err = d.colHashes(ctx, d.e.old, d.p.oldSrc, d.p.oldKey, d.p.oldKT, d.p.oldCols, r, changed)
-		errc <- err
-	}()
-	go func() {
-		var err error
-		nc, err = d.colHashes(ctx, d.e.new, d.p.newSrc, d.p.newKey, d.p.newKT, d.p.newCols, r, changed)
-		errc <- err
-	}()
-	if err := errors.Join(<-errc, <-errc); err != nil {
-		return err
-	}
-	var found []Diff
 	for id, os := range om {
 		ns := nm[id]
 		key := os[0].key
 		switch {
 		case len(ns) == 0:
-			found = append(found, d.kind(key, KindMissing, nil))
+			d.diffs = append(d.diffs, d.kind(key, KindMissing, nil))
 			continue
 		case os[0].hash != ns[0].hash:
-			found = append(found, d.changed(key, row{cols: oc[id]}, row{cols: nc[id]}))
+			d.diffs = append(d.diffs, d.changed(key, os[0], ns[0]))
 		}
 		for range len(os) - len(ns) {
 			df := d.kind(key, KindMissing, nil)
 			df.Kind, df.Side = KindDuplicate, "old"
-			found = append(found, df)
+			d.diffs = append(d.diffs, df)
 		}
 		for range len(ns) - len(os) {
 			df := d.kind(key, KindExtra, nil)
 			df.Kind, df.Side = KindDuplicate, "new"
-			found = append(found, df)
+			d.diffs = append(d.diffs, df)
 		}
 	}
 	for id, ns := range nm {
@@ -270,12 +114,9 @@ func (d *differ) leaf(ctx context.Context, r keyRange) error {
 			if i > 0 {
 				df.Kind, df.Side = KindDuplicate, "new"
 			}
-			found = append(found, df)
+			d.diffs = append(d.diffs, df)
 		}
 	}
-	d.mu.Lock()
-	d.diffs = append(d.diffs, found...)
-	d.mu.Unlock()
 	return nil
 }
 

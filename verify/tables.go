@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,13 +15,13 @@ import (
 
 // Options tune a comparison. The zero value is usable.
 type Options struct {
-	// ChunkRows is the target number of rows per key-range chunk;
-	// 0 means 2000. Smaller chunks cost more groups in the first scan
-	// and fewer rows re-read for each difference.
+	// ChunkRows is the target number of rows per chunk; 0 means 2000.
+	// Smaller chunks cost more groups in the first scan and fewer rows
+	// read back for each difference.
 	ChunkRows int
-	// LeafRows is the largest range compared row by row; a mismatching
-	// range with more rows is split into smaller chunks first. 0 means
-	// 20000.
+	// LeafRows bounds the rows of mismatching chunks read back row by
+	// row; when they hold more, the mismatching chunks are split 16
+	// ways and checksummed again first. 0 means 500000.
 	LeafRows int
 	// Workers bounds the concurrent queries on each side; 0 means one
 	// less than the pool's MaxConns (one connection holds the
@@ -39,9 +40,12 @@ type Progress struct {
 	// Table is the table being compared.
 	Table string
 	// Phase is "count", "scan" (checksums of every chunk), "split"
-	// (mismatching chunks compared row by row) or "done".
+	// (mismatching chunks split and checksummed again), "rows" (the rows
+	// of mismatching chunks read back) or "done".
 	Phase string
-	// Done and Total count chunks in phase "split", tables otherwise.
+	// Done and Total count tables in phases "count" and "scan"; in
+	// "split", Done is the round and Total the mismatching chunks; in
+	// "rows", both are the mismatching chunks.
 	Done, Total int
 	// RowsOld and RowsNew are the table's row counts, once known.
 	RowsOld, RowsNew int64
@@ -52,7 +56,7 @@ func (o *Options) defaults() {
 		o.ChunkRows = 2000
 	}
 	if o.LeafRows <= 0 {
-		o.LeafRows = 20000
+		o.LeafRows = 500000
 	}
 	if o.MaxDiffs <= 0 {
 		o.MaxDiffs = 100
@@ -62,14 +66,14 @@ func (o *Options) defaults() {
 // Tables compares the public tables of two PostgreSQL databases: every
 // table by row count, and the tables m maps row by row on their keys.
 //
-// A mapped table is compared in rounds. Its key range is cut into
-// chunks of about Options.ChunkRows rows; one scan of each side
-// computes, inside PostgreSQL, every chunk's row count and the sum of
-// its rows' 64-bit hashes. Only chunks whose checksums differ are read
-// again, split further when large, down to the rows that differ; for
-// those, per-column hashes name the differing columns without reading
-// any value. Scans run in parallel over the pools, cut into block
-// ranges.
+// A mapped table is compared in rounds. Its rows are dealt into
+// chunks of about Options.ChunkRows rows by a 64-bit hash of their key;
+// one scan of each side computes, inside PostgreSQL, every chunk's row
+// count and the sum of its rows' 64-bit hashes. Only the chunks whose
+// checksums differ are read again: split further while they hold many
+// rows, then down to the rows that differ, whose per-column hashes name
+// the differing columns without reading any value. Scans of a big table
+// are cut into block ranges read in parallel over the pools.
 //
 // Each side is read in read-only transactions that share one exported
 // snapshot (pg_export_snapshot, SET TRANSACTION SNAPSHOT), so a
@@ -246,6 +250,7 @@ type plan struct {
 	oldExpr, newExpr []string // normalized expressions of compared columns
 	oldHash, newHash string   // row hash expressions
 	oldCols, newCols string   // per-column hash array expressions
+	oldKH, newKH     string   // key hash expressions, which place rows in chunks
 }
 
 func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]string, tr *TableResult) (*plan, error) {
@@ -339,6 +344,7 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 	p.oldHash = "hash_record_extended(ROW(" + strings.Join(slices.Concat(okh, p.oldExpr), ", ") + "), 0)"
 	p.newHash = "hash_record_extended(ROW(" + strings.Join(slices.Concat(nkh, p.newExpr), ", ") + "), 0)"
 	p.oldCols, p.newCols = colHashes(p.oldExpr), colHashes(p.newExpr)
+	p.oldKH, p.newKH = keyHash(p.oldKey), keyHash(p.newKey)
 	return p, nil
 }
 
@@ -353,45 +359,53 @@ func colHashes(exprs []string) string {
 	return "ARRAY[" + strings.Join(hs, ", ") + "]"
 }
 
-func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]string, i, n int) (*TableResult, error) {
-	tr := &TableResult{Table: t.Table, Keyed: true}
-	p, err := e.plan(ctx, t, ocols, ncols, tr)
-	if err != nil {
-		return nil, err
+// keyHash returns the SQL of a 64-bit hash of a key, computed from the
+// key columns' text so that both sides agree whatever their types.
+func keyHash(key []string) string {
+	if len(key) == 1 {
+		return "hashtextextended(" + key[0] + "::text, 0)"
 	}
-	e.progress(Progress{Table: t.Table, Phase: "scan", Done: i, Total: n})
-	bounds, err := e.boundaries(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	whole := keyRange{}
-	oc, nc, err := e.checksums(ctx, p, whole, bounds, true)
-	if err != nil {
-		return nil, err
-	}
-	tr.Chunks = len(bounds) + 1
-	for _, c := range oc {
-		tr.RowsOld += c.n
-	}
-	for _, c := range nc {
-		tr.RowsNew += c.n
-	}
-	bad := mismatched(whole, bounds, oc, nc)
-	tr.ChunksMismatched = len(bad)
-	d := &differ{e: e, p: p, tr: tr}
-	d.total = len(bad)
-	e.progress(Progress{Table: t.Table, Phase: "split", Done: 0, Total: d.total, RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
-	if err := d.ranges(ctx, bad, true); err != nil {
-		return nil, err
-	}
-	d.finish()
-	return tr, nil
+	return "hash_record_extended(ROW(" + textArray(key) + "), 0)"
 }
 
-// A keyRange is [lo, hi) over the key, as text values per key column;
-// nil means unbounded.
-type keyRange struct {
-	lo, hi []string
+func textArray(key []string) string {
+	q := make([]string, len(key))
+	for i, k := range key {
+		q[i] = k + "::text"
+	}
+	return strings.Join(q, ", ")
+}
+
+// Chunks
+//
+// A chunk is the set of rows whose key hash has given low bits: at
+// level bits, chunk v holds the rows with kh & (2^bits - 1) = v. The
+// first round checksums every chunk of the table in one scan of each
+// side; each further round splits only the mismatching chunks 16 ways
+// (4 more bits), again in one scan; the last reads the rows of the
+// mismatching chunks. Chunks are ranges of the key's hash, not of the
+// key itself: assigning a row to its chunk is then one hash, where a
+// key-range chunk would cost a search of the boundaries per row, and
+// each round is a sequential scan, where reading a key range through
+// the index costs a random heap read per row on a table not stored in
+// key order.
+
+// A chunkSet is the chunks at level bits with the given values; nil
+// values means every chunk.
+type chunkSet struct {
+	bits   int
+	values []int64
+}
+
+func mask(bits int) int64 { return int64(1)<<bits - 1 }
+
+// where returns the predicate selecting the set's rows, or "".
+func (c chunkSet) where(kh string, args *[]any) string {
+	if c.values == nil {
+		return ""
+	}
+	*args = append(*args, c.values)
+	return fmt.Sprintf("(%s & %d) = ANY($%d::bigint[])", kh, mask(c.bits), len(*args))
 }
 
 // A check is one chunk's row count and sum of row hashes (as decimal
@@ -401,85 +415,89 @@ type check struct {
 	sum string
 }
 
-// bucketRange returns the key range of chunk b given the chunks'
-// lower boundaries inside r.
-func bucketRange(r keyRange, bounds [][]string, b int) keyRange {
-	out := r
-	if b > 0 {
-		out.lo = bounds[b-1]
-	}
-	if b < len(bounds) {
-		out.hi = bounds[b]
-	}
-	return out
-}
-
-type sized struct {
-	r keyRange
-	n int64
-}
-
-func mismatched(r keyRange, bounds [][]string, oc, nc map[int]check) []sized {
-	var bad []sized
-	for b := 0; b <= len(bounds); b++ {
-		o, n := oc[b], nc[b]
-		if o.n != n.n || o.sum != n.sum {
-			bad = append(bad, sized{bucketRange(r, bounds, b), max(o.n, n.n)})
-		}
-	}
-	return bad
-}
-
-// boundaries samples the new table (or the old one when the new is
-// empty) for chunk boundaries: sorted, distinct key values about
-// ChunkRows rows apart.
-func (e *engine) boundaries(ctx context.Context, p *plan) ([][]string, error) {
-	est, err := e.estimate(ctx, e.new, p.t.Table)
+func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]string, i, n int) (*TableResult, error) {
+	tr := &TableResult{Table: t.Table, Keyed: true}
+	p, err := e.plan(ctx, t, ocols, ncols, tr)
 	if err != nil {
 		return nil, err
 	}
-	s, src, key, kt := e.new, p.newSrc, p.newKey, p.newKT
-	if est == 0 && p.oldTable != "" {
-		if est, err = e.estimate(ctx, e.old, p.oldTable); err != nil {
+	e.progress(Progress{Table: t.Table, Phase: "scan", Done: i, Total: n})
+	est, err := e.estimate(ctx, e.new, t.Table)
+	if err != nil {
+		return nil, err
+	}
+	if p.oldTable != "" {
+		oe, err := e.estimate(ctx, e.old, p.oldTable)
+		if err != nil {
 			return nil, err
 		}
-		s, src, key, kt = e.old, p.oldSrc, p.oldKey, p.oldKT
+		est = max(est, oe)
 	}
-	_ = kt
-	chunks := est / int64(e.o.ChunkRows)
-	if chunks < 2 {
-		return nil, nil
+	bits := 0
+	for int64(1)<<bits*int64(e.o.ChunkRows) < est && bits < 24 {
+		bits++
 	}
-	chunks = min(chunks, 1<<15)
-	// Sample about 16 rows per chunk and keep every 16th.
-	pct := min(100, 100*float64(chunks*16)/float64(est))
-	q := fmt.Sprintf("SELECT ARRAY[%s] FROM %s TABLESAMPLE SYSTEM (%g) ORDER BY %s",
-		textArray(key), src, pct, strings.Join(key, ", "))
-	var sample [][]string
-	err = s.read(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, q)
-		if err != nil {
-			return fmt.Errorf("sampling keys: %w", err)
-		}
-		sample, err = pgx.CollectRows(rows, pgx.RowTo[[]string])
-		return err
-	})
+	set := chunkSet{bits: bits}
+	oc, nc, err := e.checksums(ctx, p, set, bits)
 	if err != nil {
 		return nil, err
 	}
-	return every(sample, max(1, len(sample)/int(chunks))), nil
+	tr.Chunks = 1 << bits
+	for _, c := range oc {
+		tr.RowsOld += c.n
+	}
+	for _, c := range nc {
+		tr.RowsNew += c.n
+	}
+	set, rows := mismatched(bits, oc, nc)
+	tr.ChunksMismatched = len(set.values)
+	for round := 1; len(set.values) > 0 && rows > int64(e.o.LeafRows) && set.bits+4 <= 62; round++ {
+		e.progress(Progress{Table: t.Table, Phase: "split", Done: round, Total: len(set.values),
+			RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
+		oc, nc, err := e.checksums(ctx, p, set, set.bits+4)
+		if err != nil {
+			return nil, err
+		}
+		next, nrows := mismatched(set.bits+4, oc, nc)
+		if nrows > rows/2 {
+			// The differences are everywhere: splitting further would
+			// not spare reading the rows.
+			set, rows = next, nrows
+			break
+		}
+		set, rows = next, nrows
+	}
+	d := &differ{e: e, p: p, tr: tr}
+	if len(set.values) > 0 {
+		e.progress(Progress{Table: t.Table, Phase: "rows", Done: len(set.values), Total: len(set.values),
+			RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
+		if err := d.leaf(ctx, set); err != nil {
+			return nil, err
+		}
+	}
+	d.finish()
+	return tr, nil
 }
 
-// every returns every nth distinct value of sorted, skipping the first.
-func every(sorted [][]string, n int) [][]string {
-	var out [][]string
-	for i := n; i < len(sorted); i += n {
-		if len(out) > 0 && slices.Equal(out[len(out)-1], sorted[i]) {
-			continue
+// mismatched returns the chunks at level bits whose checks differ and
+// the number of rows they hold on the larger side.
+func mismatched(bits int, oc, nc map[int64]check) (chunkSet, int64) {
+	set := chunkSet{bits: bits, values: []int64{}}
+	var rows int64
+	for v, o := range oc {
+		if n := nc[v]; n != o {
+			set.values = append(set.values, v)
+			rows += max(o.n, n.n)
 		}
-		out = append(out, sorted[i])
 	}
-	return out
+	for v, n := range nc {
+		if _, ok := oc[v]; !ok {
+			set.values = append(set.values, v)
+			rows += n.n
+		}
+	}
+	slices.Sort(set.values)
+	return set, rows
 }
 
 // estimate returns the planner's row estimate of a table, or its exact
@@ -497,113 +515,60 @@ func (e *engine) estimate(ctx context.Context, s *side, table string) (int64, er
 	return count(ctx, s.leadTx, pgx.Identifier{table}.Sanitize())
 }
 
-func textArray(key []string) string {
-	q := make([]string, len(key))
-	for i, k := range key {
-		q[i] = k + "::text"
+// checksums computes, on both sides at once, the check of every chunk
+// at level bits among the rows of set.
+func (e *engine) checksums(ctx context.Context, p *plan, set chunkSet, bits int) (oc, nc map[int64]check, err error) {
+	side := func(s *side, src, table, kh, hash string) (map[int64]check, error) {
+		var args []any
+		where := set.where(kh, &args)
+		q := fmt.Sprintf("SELECT %s & %d, count(*), sum(%s)::text FROM %s", kh, mask(bits), hash, src)
+		out := map[int64]check{}
+		var mu sync.Mutex
+		err := e.scan(ctx, s, table, q, where, " GROUP BY 1", args, func(rows pgx.Rows) error {
+			var b, n int64
+			var sum string
+			if err := rows.Scan(&b, &n, &sum); err != nil {
+				return fmt.Errorf("chunk checksums: %w", err)
+			}
+			mu.Lock()
+			c := out[b]
+			c.n += n
+			c.sum = addDecimal(c.sum, sum)
+			out[b] = c
+			mu.Unlock()
+			return nil
+		})
+		return out, err
 	}
-	return strings.Join(q, ", ")
-}
-
-// keyQuery builds the SQL pieces that place rows in key ranges on one
-// side: the range predicate over params starting at $next, and the
-// chunk number expression over a bounds parameter.
-type keyQuery struct {
-	key, types []string
-	args       []any
-}
-
-func (k *keyQuery) param(v any) string {
-	k.args = append(k.args, v)
-	return fmt.Sprintf("$%d", len(k.args))
-}
-
-func (k *keyQuery) tuple(vals []string) string {
-	ps := make([]string, len(vals))
-	for i, v := range vals {
-		ps[i] = k.param(v) + "::" + k.types[i]
-	}
-	if len(ps) == 1 {
-		return ps[0]
-	}
-	return "ROW(" + strings.Join(ps, ", ") + ")"
-}
-
-func (k *keyQuery) where(r keyRange) string {
-	var conds []string
-	// A one-column key compares as a scalar: the planner turns only
-	// that, not a one-column ROW comparison, into an index condition.
-	row := k.key[0]
-	if len(k.key) > 1 {
-		row = "ROW(" + strings.Join(k.key, ", ") + ")"
-	}
-	if r.lo != nil {
-		conds = append(conds, row+" >= "+k.tuple(r.lo))
-	}
-	if r.hi != nil {
-		conds = append(conds, row+" < "+k.tuple(r.hi))
-	}
-	return strings.Join(conds, " AND ")
-}
-
-func (k *keyQuery) bucket(bounds [][]string) string {
-	if len(bounds) == 0 {
-		return "0"
-	}
-	if len(k.key) == 1 {
-		col := make([]string, len(bounds))
-		for i, b := range bounds {
-			col[i] = b[0]
-		}
-		return fmt.Sprintf("width_bucket(%s, %s::%s[])", k.key[0], k.param(col), k.types[0])
-	}
-	cols, elems := make([]string, len(k.key)), make([]string, len(k.key))
-	for j := range k.key {
-		col := make([]string, len(bounds))
-		for i, b := range bounds {
-			col[i] = b[j]
-		}
-		cols[j] = k.param(col) + "::text[]"
-		elems[j] = fmt.Sprintf("u.c%d::%s", j, k.types[j])
-	}
-	names := make([]string, len(k.key))
-	for j := range names {
-		names[j] = fmt.Sprintf("c%d", j)
-	}
-	return fmt.Sprintf("width_bucket(ROW(%s), (SELECT array_agg(ROW(%s) ORDER BY u.o) FROM unnest(%s) WITH ORDINALITY AS u(%s, o)))",
-		strings.Join(k.key, ", "), strings.Join(elems, ", "), strings.Join(cols, ", "), strings.Join(names, ", "))
-}
-
-// checksums computes every chunk's check in r on both sides at once.
-// When parallel is set, a table's scan is cut into block ranges read
-// by concurrent workers.
-func (e *engine) checksums(ctx context.Context, p *plan, r keyRange, bounds [][]string, parallel bool) (oc, nc map[int]check, err error) {
 	errc := make(chan error, 2)
 	go func() {
 		var err error
-		oc, err = e.sideChecksums(ctx, e.old, p.oldSrc, p.oldTable, p.oldKey, p.oldKT, p.oldHash, r, bounds, parallel)
+		oc, err = side(e.old, p.oldSrc, p.oldTable, p.oldKH, p.oldHash)
 		errc <- err
 	}()
 	go func() {
 		var err error
-		nc, err = e.sideChecksums(ctx, e.new, p.newSrc, p.t.Table, p.newKey, p.newKT, p.newHash, r, bounds, parallel)
+		nc, err = side(e.new, p.newSrc, p.t.Table, p.newKH, p.newHash)
 		errc <- err
 	}()
-	err = errors.Join(<-errc, <-errc)
-	return oc, nc, err
+	return oc, nc, errors.Join(<-errc, <-errc)
 }
 
-func (e *engine) sideChecksums(ctx context.Context, s *side, src, table string, key, kt []string, hash string,
-	r keyRange, bounds [][]string, parallel bool) (map[int]check, error) {
+// scan runs query (q, then " WHERE " and the conditions, then tail)
+// over one side, cut into block ranges read by concurrent workers when
+// the source is a table big enough, and calls each for every row, from
+// several goroutines.
+func (e *engine) scan(ctx context.Context, s *side, table, q, where, tail string, args []any,
+	each func(pgx.Rows) error) error {
 	parts := []string{""}
-	if parallel && table != "" && cap(s.sem) > 1 {
+	if table != "" && cap(s.sem) > 1 {
 		var pages int64
 		err := s.leadTx.QueryRow(ctx, `SELECT c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = 'public' AND c.relname = $1`, table).Scan(&pages)
 		if err != nil {
-			return nil, fmt.Errorf("%s database: %w", s.name, err)
+			return fmt.Errorf("%s database: %w", s.name, err)
 		}
-		if w := int64(cap(s.sem)); pages >= 64*w {
+		if w := int64(cap(s.sem)); pages >= 256*w {
 			parts = parts[:0]
 			step := pages / w
 			for i := range w {
@@ -615,48 +580,30 @@ func (e *engine) sideChecksums(ctx context.Context, s *side, src, table string, 
 			}
 		}
 	}
-	out := map[int]check{}
-	var mu chan struct{} = make(chan struct{}, 1)
 	errc := make(chan error, len(parts))
 	for _, part := range parts {
 		go func() {
-			k := &keyQuery{key: key, types: kt}
-			b := k.bucket(bounds)
-			conds := []string{}
-			if w := k.where(r); w != "" {
-				conds = append(conds, w)
+			var conds []string
+			for _, c := range []string{where, part} {
+				if c != "" {
+					conds = append(conds, c)
+				}
 			}
-			if part != "" {
-				conds = append(conds, part)
-			}
-			q := fmt.Sprintf("SELECT %s AS b, count(*), sum(%s)::text FROM %s", b, hash, src)
+			full := q
 			if len(conds) > 0 {
-				q += " WHERE " + strings.Join(conds, " AND ")
+				full += " WHERE " + strings.Join(conds, " AND ")
 			}
-			q += " GROUP BY 1"
+			full += tail
 			errc <- s.read(ctx, func(tx pgx.Tx) error {
-				rows, err := tx.Query(ctx, q, k.args...)
+				rows, err := tx.Query(ctx, full, args...)
 				if err != nil {
-					return fmt.Errorf("chunk checksums: %w", err)
+					return err
 				}
 				defer rows.Close()
 				for rows.Next() {
-					var bk *int
-					var n int64
-					var sum string
-					if err := rows.Scan(&bk, &n, &sum); err != nil {
-						return fmt.Errorf("chunk checksums: %w", err)
+					if err := each(rows); err != nil {
+						return err
 					}
-					b := -1 // a key with a NULL
-					if bk != nil {
-						b = *bk
-					}
-					mu <- struct{}{}
-					c := out[b]
-					c.n += n
-					c.sum = addDecimal(c.sum, sum)
-					out[b] = c
-					<-mu
 				}
 				return rows.Err()
 			})
@@ -666,5 +613,5 @@ func (e *engine) sideChecksums(ctx context.Context, s *side, src, table string, 
 	for range parts {
 		errs = append(errs, <-errc)
 	}
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }

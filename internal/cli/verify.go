@@ -125,10 +125,10 @@ func progressPrinter(e *environ) func(verify.Progress) {
 		case "scan":
 			e.log.Info("comparing table", "table", p.Table, "table_no", p.Done+1, "tables", p.Total)
 		case "split":
-			if p.Total > 0 && (p.Done == 0 || p.Done == p.Total || p.Done%100 == 0) {
-				e.log.Info("reading differing chunks", "table", p.Table, "done", p.Done, "chunks", p.Total,
-					"rows_old", p.RowsOld, "rows_new", p.RowsNew)
-			}
+			e.log.Info("splitting differing chunks", "table", p.Table, "round", p.Done, "chunks", p.Total)
+		case "rows":
+			e.log.Info("reading rows of differing chunks", "table", p.Table, "chunks", p.Total,
+				"rows_old", p.RowsOld, "rows_new", p.RowsNew)
 		}
 	}
 }
