@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -91,6 +92,9 @@ func yamlError(name string, err error) error {
 type locator struct {
 	name string
 	file *ast.File
+	// prefix, when set, is a path prefix that stands for the document
+	// root, as "$.verify" does in a mapping file.
+	prefix string
 }
 
 // errorf returns an *Error placed at the node for path, a YAML path
@@ -98,6 +102,9 @@ type locator struct {
 // nearest parent that exists.
 func (l *locator) errorf(path, format string, args ...any) error {
 	e := &Error{File: l.name, Msg: fmt.Sprintf(format, args...)}
+	if l.prefix != "" && strings.HasPrefix(path, l.prefix) {
+		path = "$" + strings.TrimPrefix(path, l.prefix)
+	}
 	for p := path; p != "$" && p != ""; p = parent(p) {
 		yp, err := yaml.PathString(p)
 		if err != nil {

@@ -135,7 +135,11 @@ type Table struct {
 	// Convert names, per column whose type the migration changed, the
 	// conversion that makes old and new values comparable. Known:
 	// pipe_list (a "|"-separated text list that became a JSON array).
+	// It is the older spelling of Normalize; both may be used.
 	Convert map[string]string `yaml:"convert"`
+
+	// The mapping's further keys; see mapping.go.
+	TableMapping `yaml:",inline"`
 }
 
 // Gates bound what the check tolerates. A negative bound disables the

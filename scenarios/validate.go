@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cutover-dev/cutover/verify"
 )
 
 // BuildableVersions are the Hydra versions cutover can build from
@@ -13,7 +15,7 @@ import (
 var BuildableVersions = []string{"v1.11.10", "v2.3.0"}
 
 // Conversions are the column conversions a verify table may name.
-var Conversions = []string{"pipe_list"}
+var Conversions = verify.NormalizerNames()
 
 func defaults() *Scenario {
 	return &Scenario{
@@ -87,6 +89,9 @@ func validate(s *Scenario, l *locator) error {
 					i, c, conv, strings.Join(Conversions, ", "))
 			}
 		}
+	}
+	if err := validateMapping(&s.Verify, l); err != nil {
+		return err
 	}
 	for _, c := range s.Verify.IgnoreColumns {
 		if !isIdent(c) {

@@ -9,6 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// A TxBeginner opens transactions: a *pgx.Conn or a *pgxpool.Pool.
+type TxBeginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
 // SessionRowsResult is the outcome of [SessionRows].
 type SessionRowsResult struct {
 	// Checked is the number of token rows of the old database looked up
@@ -51,7 +56,7 @@ type tokenRow struct {
 // came from must exist, belong to the same subject and be in a granted
 // consent state, or the admin API will neither list nor revoke the
 // session. Both sides are read in read-only transactions.
-func SessionRows(ctx context.Context, old, new *pgx.Conn, limit int) (*SessionRowsResult, error) {
+func SessionRows(ctx context.Context, old, new TxBeginner, limit int) (*SessionRowsResult, error) {
 	otx, err := old.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("old database: %w", err)

@@ -2,152 +2,183 @@ package verify
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// A TableSpec asks for a keyed comparison of one table.
-type TableSpec struct {
-	// Table is the table name, the same in both databases.
+// Options tune a comparison. The zero value is usable.
+type Options struct {
+	// ChunkRows is the target number of rows per chunk; 0 means 2000.
+	// Smaller chunks cost more groups in the first scan and fewer rows
+	// read back for each difference.
+	ChunkRows int
+	// LeafRows bounds the rows of mismatching chunks read back row by
+	// row; when they hold more, the mismatching chunks are split 16
+	// ways and checksummed again first. 0 means 500000.
+	LeafRows int
+	// Workers bounds the concurrent queries on each side; 0 means one
+	// less than the pool's MaxConns (one connection holds the
+	// snapshot).
+	Workers int
+	// MaxDiffs bounds how many differing rows a TableResult lists;
+	// 0 means 100. Counts are always exact.
+	MaxDiffs int
+	// Progress, when set, is called as the comparison advances, from
+	// one goroutine at a time.
+	Progress func(Progress)
+}
+
+// Progress reports how far a comparison is.
+type Progress struct {
+	// Table is the table being compared.
 	Table string
-	// Key lists the columns that identify a row on both sides.
-	Key []string
-	// Ignore lists columns left out of the comparison.
-	Ignore []string
-	// Convert maps a column whose type the migration changed to the
-	// conversion that makes old and new values comparable; see
-	// [Conversions].
-	Convert map[string]string
+	// Phase is "count", "scan" (checksums of every chunk), "split"
+	// (mismatching chunks split and checksummed again), "rows" (the rows
+	// of mismatching chunks read back) or "done".
+	Phase string
+	// Done and Total count tables in phases "count" and "scan"; in
+	// "split", Done is the round and Total the mismatching chunks; in
+	// "rows", both are the mismatching chunks.
+	Done, Total int
+	// RowsOld and RowsNew are the table's row counts, once known.
+	RowsOld, RowsNew int64
 }
 
-// Conversions are the known column conversions, by name, each the SQL
-// applied to the old and to the new column (%s is the column).
-var Conversions = map[string][2]string{
-	// A text column holding a "|"-separated list that became a JSON
-	// array ("a|b" → ["a", "b"]; "" → []), as in Hydra 2.x clients.
-	"pipe_list": {"to_jsonb(string_to_array(%s, '|'))", "(%s)::jsonb"},
+func (o *Options) defaults() {
+	if o.ChunkRows <= 0 {
+		o.ChunkRows = 2000
+	}
+	if o.LeafRows <= 0 {
+		o.LeafRows = 500000
+	}
+	if o.MaxDiffs <= 0 {
+		o.MaxDiffs = 100
+	}
 }
 
-// TableResult is the comparison of one table.
-type TableResult struct {
-	Table string `json:"table"`
-	// RowsOld and RowsNew are row counts; -1 when the table does not
-	// exist on that side (dropped, renamed or merged by the migration).
-	RowsOld int64 `json:"rows_old"`
-	RowsNew int64 `json:"rows_new"`
-	// Keyed is true when rows were compared on their keys, not only
-	// counted; Missing, Extra and Changed are set only then.
-	Keyed   bool  `json:"keyed"`
-	Missing int64 `json:"missing"`
-	Extra   int64 `json:"extra"`
-	Changed int64 `json:"changed"`
-	// Compared lists the columns compared; Skipped those left out
-	// because their type differs between the sides.
-	Compared []string `json:"compared_columns,omitempty"`
-	Skipped  []string `json:"skipped_columns,omitempty"`
-	// Diffs lists up to MaxDiffs differing rows.
-	Diffs []Diff `json:"diffs,omitempty"`
-}
-
-// A Diff is one row that differs. Key is a fingerprint of the row's
-// key, not the key itself: token tables are keyed by token signatures.
-type Diff struct {
-	Key     string   `json:"key"`
-	Kind    string   `json:"kind"` // "missing", "extra" or "changed"
-	Columns []string `json:"columns,omitempty"`
-}
-
-// MaxDiffs bounds how many differing rows a TableResult lists.
-const MaxDiffs = 20
-
-// TablesResult is the comparison of two databases.
-type TablesResult struct {
-	RowsCompared int64         `json:"rows_compared"`
-	Missing      int64         `json:"missing"`
-	Extra        int64         `json:"extra"`
-	Changed      int64         `json:"changed"`
-	Tables       []TableResult `json:"tables"`
-}
-
-// Tables compares the public tables of the databases old and new are
-// connected to: every table by row count, and the tables in specs row
-// by row on their keys. Columns named in ignore are left out of every
-// keyed comparison. Both sides are read in read-only transactions.
-func Tables(ctx context.Context, old, new *pgx.Conn, specs []TableSpec, ignore []string) (*TablesResult, error) {
-	otx, err := old.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+// Tables compares the public tables of two PostgreSQL databases: every
+// table by row count, and the tables m maps row by row on their keys.
+//
+// A mapped table is compared in rounds. Its rows are dealt into
+// chunks of about Options.ChunkRows rows by a 64-bit hash of their key;
+// one scan of each side computes, inside PostgreSQL, every chunk's row
+// count and the sum of its rows' 64-bit hashes. Only the chunks whose
+// checksums differ are read again: split further while they hold many
+// rows, then down to the rows that differ, whose per-column hashes name
+// the differing columns without reading any value. Scans of a big table
+// are cut into block ranges read in parallel over the pools.
+//
+// Each side is read in read-only transactions that share one exported
+// snapshot (pg_export_snapshot, SET TRANSACTION SNAPSHOT), so a
+// database under write load is compared as of one moment, and nothing
+// is written: a role with SELECT only suffices. Each pool needs at
+// least two connections; one holds the snapshot for the whole run.
+//
+// Findings are data: differences are counted in the result, never
+// returned as errors.
+func Tables(ctx context.Context, old, new *pgxpool.Pool, m Mapping, o Options) (*TablesResult, error) {
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
+	o.defaults()
+	os, err := openSide(ctx, "old", old, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	defer os.close(ctx)
+	ns, err := openSide(ctx, "new", new, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	defer ns.close(ctx)
+	ocols, err := columns(ctx, os.leadTx)
 	if err != nil {
 		return nil, fmt.Errorf("old database: %w", err)
 	}
-	defer otx.Rollback(context.WithoutCancel(ctx))
-	ntx, err := new.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	ncols, err := columns(ctx, ns.leadTx)
 	if err != nil {
 		return nil, fmt.Errorf("new database: %w", err)
 	}
-	defer ntx.Rollback(context.WithoutCancel(ctx))
+	e := &engine{o: o, old: os, new: ns, ignore: m.IgnoreColumns}
 
-	ocols, err := columns(ctx, otx)
-	if err != nil {
-		return nil, fmt.Errorf("old database: %w", err)
-	}
-	ncols, err := columns(ctx, ntx)
-	if err != nil {
-		return nil, fmt.Errorf("new database: %w", err)
-	}
-	names := map[string]bool{}
-	for t := range ocols {
-		names[t] = true
-	}
-	for t := range ncols {
-		names[t] = true
+	mapped := map[string]bool{} // old names used by a table map
+	for _, t := range m.Tables {
+		if _, ok := ncols[t.Table]; !ok {
+			return nil, fmt.Errorf("table %s: not in the new database", t.Table)
+		}
+		if t.OldSQL == "" {
+			if _, ok := ocols[t.OldName()]; !ok {
+				return nil, fmt.Errorf("table %s: not in the old database", t.OldName())
+			}
+			mapped[t.OldName()] = true
+		}
 	}
 	res := &TablesResult{}
-	for _, name := range slices.Sorted(maps.Keys(names)) {
+	names := map[string]bool{}
+	for n := range ocols {
+		if !mapped[n] || slices.ContainsFunc(m.Tables, func(t TableMap) bool { return t.Table == n }) {
+			names[n] = true
+		}
+	}
+	for n := range ncols {
+		names[n] = true
+	}
+	sorted := slices.Sorted(maps.Keys(names))
+	for i, name := range sorted {
+		j := slices.IndexFunc(m.Tables, func(t TableMap) bool { return t.Table == name })
+		if j >= 0 {
+			t := m.Tables[j]
+			tr, err := e.table(ctx, t, ocols[t.OldName()], ncols[name], i, len(sorted))
+			if err != nil {
+				return nil, fmt.Errorf("table %s: %w", name, err)
+			}
+			res.add(*tr)
+			continue
+		}
 		tr := TableResult{Table: name, RowsOld: -1, RowsNew: -1}
-		if _, ok := ocols[name]; ok {
-			if tr.RowsOld, err = count(ctx, otx, name); err != nil {
+		e.progress(Progress{Table: name, Phase: "count", Done: i, Total: len(sorted)})
+		if _, ok := ocols[name]; ok && !mapped[name] {
+			if tr.RowsOld, err = count(ctx, os.leadTx, pgx.Identifier{name}.Sanitize()); err != nil {
 				return nil, fmt.Errorf("old database: %w", err)
 			}
 		}
 		if _, ok := ncols[name]; ok {
-			if tr.RowsNew, err = count(ctx, ntx, name); err != nil {
+			if tr.RowsNew, err = count(ctx, ns.leadTx, pgx.Identifier{name}.Sanitize()); err != nil {
 				return nil, fmt.Errorf("new database: %w", err)
 			}
 		}
-		i := slices.IndexFunc(specs, func(s TableSpec) bool { return s.Table == name })
-		if i >= 0 && tr.RowsOld >= 0 && tr.RowsNew >= 0 {
-			if err := keyed(ctx, otx, ntx, specs[i], ignore, ocols[name], ncols[name], &tr); err != nil {
-				return nil, fmt.Errorf("table %s: %w", name, err)
-			}
-			res.RowsCompared += tr.RowsOld
-			res.Missing += tr.Missing
-			res.Extra += tr.Extra
-			res.Changed += tr.Changed
-		}
-		res.Tables = append(res.Tables, tr)
+		res.add(tr)
 	}
-	for _, s := range specs {
-		if _, ok := ocols[s.Table]; !ok {
-			return nil, fmt.Errorf("table %s: not in the old database", s.Table)
-		}
-		if _, ok := ncols[s.Table]; !ok {
-			return nil, fmt.Errorf("table %s: not in the new database", s.Table)
-		}
-	}
+	e.progress(Progress{Phase: "done", Done: len(sorted), Total: len(sorted)})
 	return res, nil
 }
 
-// columns maps each public table to its columns' types.
+type engine struct {
+	o        Options
+	old, new *side
+	ignore   []string
+}
+
+func (e *engine) progress(p Progress) {
+	if e.o.Progress != nil {
+		e.o.Progress(p)
+	}
+}
+
+// columns maps each public base table to its columns' types, in
+// format_type's spelling.
 func columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, error) {
-	rows, err := tx.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
-		WHERE table_schema = 'public' AND table_name IN
-		  (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE')`)
+	rows, err := tx.Query(ctx, `SELECT c.relname, a.attname, format_type(a.atttypid, NULL)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`)
 	if err != nil {
 		return nil, fmt.Errorf("listing columns: %w", err)
 	}
@@ -155,7 +186,7 @@ func columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, erro
 	for rows.Next() {
 		var t, c, typ string
 		if err := rows.Scan(&t, &c, &typ); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("listing columns: %w", err)
 		}
 		if out[t] == nil {
 			out[t] = map[string]string{}
@@ -165,178 +196,422 @@ func columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, erro
 	return out, rows.Err()
 }
 
-func count(ctx context.Context, tx pgx.Tx, table string) (int64, error) {
-	var n int64
-	err := tx.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n)
+// queryColumns returns the result columns of a query and their types.
+func queryColumns(ctx context.Context, tx pgx.Tx, query string) (map[string]string, error) {
+	rows, err := tx.Query(ctx, "SELECT * FROM ("+query+") AS src LIMIT 0")
 	if err != nil {
-		return 0, fmt.Errorf("counting %s: %w", table, err)
+		return nil, fmt.Errorf("old_sql: %w", err)
+	}
+	fds := rows.FieldDescriptions()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("old_sql: %w", err)
+	}
+	oids := make([]uint32, len(fds))
+	for i, f := range fds {
+		oids[i] = f.DataTypeOID
+	}
+	var types []string
+	err = tx.QueryRow(ctx, "SELECT array_agg(format_type(o, NULL) ORDER BY i) FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)",
+		oids).Scan(&types)
+	if err != nil {
+		return nil, fmt.Errorf("old_sql: column types: %w", err)
+	}
+	out := map[string]string{}
+	for i, f := range fds {
+		if _, dup := out[f.Name]; dup {
+			return nil, fmt.Errorf("old_sql: column %s appears twice", f.Name)
+		}
+		out[f.Name] = types[i]
+	}
+	return out, nil
+}
+
+func count(ctx context.Context, tx pgx.Tx, src string) (int64, error) {
+	var n int64
+	if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+src).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting %s: %w", src, err)
 	}
 	return n, nil
 }
 
-func keyed(ctx context.Context, otx, ntx pgx.Tx, spec TableSpec, ignore []string,
-	oc, nc map[string]string, tr *TableResult) error {
-	for _, k := range spec.Key {
-		if _, ok := oc[k]; !ok {
-			return fmt.Errorf("key column %s: not in the old table", k)
+// unhashable lists types without a hash function; their values are
+// compared by their text form.
+var unhashable = []string{"json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle"}
+
+// plan is how one table is read on both sides.
+type plan struct {
+	t                TableMap
+	oldSrc, newSrc   string   // FROM items
+	oldTable         string   // the old table's name, "" for old_sql
+	oldKey, newKey   []string // quoted key column expressions
+	oldKT, newKT     []string // key column types
+	compared         []string // compared column names (new names)
+	oldExpr, newExpr []string // normalized expressions of compared columns
+	oldHash, newHash string   // row hash expressions
+	oldCols, newCols string   // per-column hash array expressions
+	oldKH, newKH     string   // key hash expressions, which place rows in chunks
+}
+
+func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]string, tr *TableResult) (*plan, error) {
+	p := &plan{t: t, newSrc: pgx.Identifier{t.Table}.Sanitize()}
+	if t.OldSQL != "" {
+		var err error
+		if ocols, err = queryColumns(ctx, e.old.leadTx, t.OldSQL); err != nil {
+			return nil, err
 		}
-		if _, ok := nc[k]; !ok {
-			return fmt.Errorf("key column %s: not in the new table", k)
+		p.oldSrc = "(" + t.OldSQL + ") AS src"
+		tr.OldTable = "(query)"
+	} else {
+		p.oldTable = t.OldName()
+		p.oldSrc = pgx.Identifier{t.OldName()}.Sanitize()
+		if t.OldName() != t.Table {
+			tr.OldTable = t.OldName()
 		}
 	}
-	skip := slices.Concat(spec.Key, spec.Ignore, ignore)
-	for c, typ := range oc {
-		ntyp, ok := nc[c]
-		if !ok || slices.Contains(skip, c) {
+	// old columns under their new names
+	byNew := map[string]string{} // new name -> old name
+	for oc := range ocols {
+		nc := oc
+		if r, ok := t.Rename[oc]; ok {
+			nc = r
+		}
+		byNew[nc] = oc
+	}
+	for _, k := range t.Key {
+		oc, ok := byNew[k]
+		if !ok {
+			return nil, fmt.Errorf("key column %s: not in the old table", k)
+		}
+		nt, ok := ncols[k]
+		if !ok {
+			return nil, fmt.Errorf("key column %s: not in the new table", k)
+		}
+		p.oldKey = append(p.oldKey, pgx.Identifier{oc}.Sanitize())
+		p.newKey = append(p.newKey, pgx.Identifier{k}.Sanitize())
+		p.oldKT = append(p.oldKT, ocols[oc])
+		p.newKT = append(p.newKT, nt)
+	}
+	skip := slices.Concat(t.Key, t.Ignore, e.ignore)
+	for nc, oc := range byNew {
+		if _, ok := ncols[nc]; !ok {
+			if !slices.Contains(skip, nc) && !slices.Contains(skip, oc) {
+				tr.OldOnly = append(tr.OldOnly, oc)
+			}
 			continue
 		}
-		if _, conv := spec.Convert[c]; ntyp != typ && !conv {
-			tr.Skipped = append(tr.Skipped, c)
+		if slices.Contains(skip, nc) || slices.Contains(skip, oc) {
 			continue
 		}
-		tr.Compared = append(tr.Compared, c)
+		p.compared = append(p.compared, nc)
 	}
-	sort.Strings(tr.Compared)
-	sort.Strings(tr.Skipped)
-	tr.Keyed = true
-	oldExprs, newExprs := make([]string, len(tr.Compared)), make([]string, len(tr.Compared))
-	for i, c := range tr.Compared {
-		id := pgx.Identifier{c}.Sanitize()
-		oldExprs[i], newExprs[i] = id, id
-		if name, ok := spec.Convert[c]; ok {
-			conv, known := Conversions[name]
-			if !known {
-				return fmt.Errorf("column %s: unknown conversion %q", c, name)
-			}
-			oldExprs[i], newExprs[i] = fmt.Sprintf(conv[0], id), fmt.Sprintf(conv[1], id)
+	for nc := range ncols {
+		if _, ok := byNew[nc]; !ok && !slices.Contains(skip, nc) {
+			tr.NewOnly = append(tr.NewOnly, nc)
 		}
 	}
-
-	oldRows, err := hashes(ctx, otx, spec.Table, spec.Key, oldExprs)
-	if err != nil {
-		return fmt.Errorf("old database: %w", err)
-	}
-	newRows, err := hashes(ctx, ntx, spec.Table, spec.Key, newExprs)
-	if err != nil {
-		return fmt.Errorf("new database: %w", err)
-	}
-	var changed []string
-	for _, k := range slices.Sorted(maps.Keys(oldRows)) {
-		nh, ok := newRows[k]
-		switch {
-		case !ok:
-			tr.Missing++
-			tr.addDiff(Diff{Key: fingerprint(k), Kind: "missing"})
-		case nh != oldRows[k]:
-			tr.Changed++
-			changed = append(changed, k)
+	for c := range t.Normalize {
+		if !slices.Contains(p.compared, c) {
+			return nil, fmt.Errorf("normalize: column %s is not compared", c)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(newRows)) {
-		if _, ok := oldRows[k]; !ok {
-			tr.Extra++
-			tr.addDiff(Diff{Key: fingerprint(k), Kind: "extra"})
+	slices.Sort(p.compared)
+	slices.Sort(tr.OldOnly)
+	slices.Sort(tr.NewOnly)
+	tr.Compared = p.compared
+	for _, nc := range p.compared {
+		oc := byNew[nc]
+		ot, nt := ocols[oc], ncols[nc]
+		oe, ne := pgx.Identifier{oc}.Sanitize(), pgx.Identifier{nc}.Sanitize()
+		switch n, ok := t.Normalize[nc]; {
+		case ok:
+			oe, ne = fmt.Sprintf(Normalizers[n].Old, oe), fmt.Sprintf(Normalizers[n].New, ne)
+		case ot != nt:
+			tr.Skipped = append(tr.Skipped, nc)
+			oe, ne = oe+"::text", ne+"::text"
+		case slices.Contains(unhashable, ot):
+			oe, ne = oe+"::text", ne+"::text"
+		}
+		p.oldExpr = append(p.oldExpr, oe)
+		p.newExpr = append(p.newExpr, ne)
+	}
+	okh, nkh := slices.Clone(p.oldKey), slices.Clone(p.newKey)
+	for i := range okh {
+		if p.oldKT[i] != p.newKT[i] || slices.Contains(unhashable, p.oldKT[i]) {
+			okh[i], nkh[i] = okh[i]+"::text", nkh[i]+"::text"
 		}
 	}
-	if len(changed) > MaxDiffs {
-		changed = changed[:MaxDiffs]
-	}
-	if len(changed) > 0 {
-		oc, err := columnHashes(ctx, otx, spec.Table, spec.Key, oldExprs, changed)
-		if err != nil {
-			return fmt.Errorf("old database: %w", err)
-		}
-		nc, err := columnHashes(ctx, ntx, spec.Table, spec.Key, newExprs, changed)
-		if err != nil {
-			return fmt.Errorf("new database: %w", err)
-		}
-		for _, k := range changed {
-			d := Diff{Key: fingerprint(k), Kind: "changed"}
-			for i, c := range tr.Compared {
-				if oc[k][i] != nc[k][i] {
-					d.Columns = append(d.Columns, c)
-				}
-			}
-			tr.addDiff(d)
-		}
-	}
-	return nil
+	p.oldHash = "hash_record_extended(ROW(" + strings.Join(slices.Concat(okh, p.oldExpr), ", ") + "), 0)"
+	p.newHash = "hash_record_extended(ROW(" + strings.Join(slices.Concat(nkh, p.newExpr), ", ") + "), 0)"
+	p.oldCols, p.newCols = colHashes(p.oldExpr), colHashes(p.newExpr)
+	p.oldKH, p.newKH = keyHash(p.oldKey), keyHash(p.newKey)
+	return p, nil
 }
 
-func (tr *TableResult) addDiff(d Diff) {
-	if len(tr.Diffs) < MaxDiffs {
-		tr.Diffs = append(tr.Diffs, d)
+func colHashes(exprs []string) string {
+	if len(exprs) == 0 {
+		return "ARRAY[]::bigint[]"
 	}
+	hs := make([]string, len(exprs))
+	for i, e := range exprs {
+		hs[i] = "hash_record_extended(ROW(" + e + "), 0)"
+	}
+	return "ARRAY[" + strings.Join(hs, ", ") + "]"
 }
 
-// keyExpr renders the key as one text value: a JSON array of the key
-// columns, which keeps composite keys and their types unambiguous.
-func keyExpr(key []string) string {
-	return "json_build_array(" + idents(key) + ")::text"
+// keyHash returns the SQL of a 64-bit hash of a key, computed from the
+// key columns' text so that both sides agree whatever their types.
+func keyHash(key []string) string {
+	if len(key) == 1 {
+		return "hashtextextended(" + key[0] + "::text, 0)"
+	}
+	return "hash_record_extended(ROW(" + textArray(key) + "), 0)"
 }
 
-func idents(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = pgx.Identifier{c}.Sanitize()
+func textArray(key []string) string {
+	q := make([]string, len(key))
+	for i, k := range key {
+		q[i] = k + "::text"
 	}
 	return strings.Join(q, ", ")
 }
 
-// hashes returns every row's key and a digest of its compared columns
-// (given as SQL expressions), computed inside PostgreSQL so that only
-// digests cross the wire.
-func hashes(ctx context.Context, tx pgx.Tx, table string, key, exprs []string) (map[string]string, error) {
-	digest := "''"
-	if len(exprs) > 0 {
-		digest = "md5(json_build_array(" + strings.Join(exprs, ", ") + ")::text)"
+// Chunks
+//
+// A chunk is the set of rows whose key hash has given low bits: at
+// level bits, chunk v holds the rows with kh & (2^bits - 1) = v. The
+// first round checksums every chunk of the table in one scan of each
+// side; each further round splits only the mismatching chunks 16 ways
+// (4 more bits), again in one scan; the last reads the rows of the
+// mismatching chunks. Chunks are ranges of the key's hash, not of the
+// key itself: assigning a row to its chunk is then one hash, where a
+// key-range chunk would cost a search of the boundaries per row, and
+// each round is a sequential scan, where reading a key range through
+// the index costs a random heap read per row on a table not stored in
+// key order.
+
+// A chunkSet is the chunks at level bits with the given values; nil
+// values means every chunk.
+type chunkSet struct {
+	bits   int
+	values []int64
+}
+
+func mask(bits int) int64 { return int64(1)<<bits - 1 }
+
+// where returns the predicate selecting the set's rows, or "".
+func (c chunkSet) where(kh string, args *[]any) string {
+	if c.values == nil {
+		return ""
 	}
-	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT %s, %s FROM %s", keyExpr(key), digest, pgx.Identifier{table}.Sanitize()))
+	*args = append(*args, c.values)
+	return fmt.Sprintf("(%s & %d) = ANY($%d::bigint[])", kh, mask(c.bits), len(*args))
+}
+
+// A check is one chunk's row count and sum of row hashes (as decimal
+// text: the sum of 64-bit values overflows 64 bits).
+type check struct {
+	n   int64
+	sum string
+}
+
+func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]string, i, n int) (*TableResult, error) {
+	tr := &TableResult{Table: t.Table, Keyed: true}
+	p, err := e.plan(ctx, t, ocols, ncols, tr)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	for rows.Next() {
-		var k, h string
-		if err := rows.Scan(&k, &h); err != nil {
-			return nil, err
-		}
-		if _, dup := out[k]; dup {
-			return nil, fmt.Errorf("key %s is not unique", fingerprint(k))
-		}
-		out[k] = h
-	}
-	return out, rows.Err()
-}
-
-// columnHashes returns, for the rows with the given keys, a digest of
-// each compared column (given as SQL expressions), so that differing
-// columns can be named without reading their values.
-func columnHashes(ctx context.Context, tx pgx.Tx, table string, key, exprs, keys []string) (map[string][]string, error) {
-	digests := make([]string, len(exprs))
-	for i, e := range exprs {
-		digests[i] = fmt.Sprintf("md5(json_build_array(%s)::text)", e)
-	}
-	q := fmt.Sprintf("SELECT %s, ARRAY[%s]::text[] FROM %s WHERE %s = ANY($1)",
-		keyExpr(key), strings.Join(digests, ", "), pgx.Identifier{table}.Sanitize(), keyExpr(key))
-	rows, err := tx.Query(ctx, q, keys)
+	e.progress(Progress{Table: t.Table, Phase: "scan", Done: i, Total: n})
+	est, err := e.estimate(ctx, e.new, t.Table)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]string{}
-	for rows.Next() {
-		var k string
-		var hs []string
-		if err := rows.Scan(&k, &hs); err != nil {
+	if p.oldTable != "" {
+		oe, err := e.estimate(ctx, e.old, p.oldTable)
+		if err != nil {
 			return nil, err
 		}
-		out[k] = hs
+		est = max(est, oe)
 	}
-	return out, rows.Err()
+	bits := 0
+	for int64(1)<<bits*int64(e.o.ChunkRows) < est && bits < 24 {
+		bits++
+	}
+	set := chunkSet{bits: bits}
+	oc, nc, err := e.checksums(ctx, p, set, bits)
+	if err != nil {
+		return nil, err
+	}
+	tr.Chunks = 1 << bits
+	for _, c := range oc {
+		tr.RowsOld += c.n
+	}
+	for _, c := range nc {
+		tr.RowsNew += c.n
+	}
+	set, rows := mismatched(bits, oc, nc)
+	tr.ChunksMismatched = len(set.values)
+	for round := 1; len(set.values) > 0 && rows > int64(e.o.LeafRows) && set.bits+4 <= 62; round++ {
+		e.progress(Progress{Table: t.Table, Phase: "split", Done: round, Total: len(set.values),
+			RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
+		oc, nc, err := e.checksums(ctx, p, set, set.bits+4)
+		if err != nil {
+			return nil, err
+		}
+		next, nrows := mismatched(set.bits+4, oc, nc)
+		if nrows > rows/2 {
+			// The differences are everywhere: splitting further would
+			// not spare reading the rows.
+			set, rows = next, nrows
+			break
+		}
+		set, rows = next, nrows
+	}
+	d := &differ{e: e, p: p, tr: tr}
+	if len(set.values) > 0 {
+		e.progress(Progress{Table: t.Table, Phase: "rows", Done: len(set.values), Total: len(set.values),
+			RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
+		if err := d.leaf(ctx, set); err != nil {
+			return nil, err
+		}
+	}
+	d.finish()
+	return tr, nil
 }
 
-// fingerprint identifies a key without revealing it.
-func fingerprint(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "sha256:" + hex.EncodeToString(sum[:6])
+// mismatched returns the chunks at level bits whose checks differ and
+// the number of rows they hold on the larger side.
+func mismatched(bits int, oc, nc map[int64]check) (chunkSet, int64) {
+	set := chunkSet{bits: bits, values: []int64{}}
+	var rows int64
+	for v, o := range oc {
+		if n := nc[v]; n != o {
+			set.values = append(set.values, v)
+			rows += max(o.n, n.n)
+		}
+	}
+	for v, n := range nc {
+		if _, ok := oc[v]; !ok {
+			set.values = append(set.values, v)
+			rows += n.n
+		}
+	}
+	slices.Sort(set.values)
+	return set, rows
+}
+
+// estimate returns the planner's row estimate of a table, or its exact
+// count when it was never analysed.
+func (e *engine) estimate(ctx context.Context, s *side, table string) (int64, error) {
+	var est float64
+	err := s.leadTx.QueryRow(ctx, `SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relname = $1`, table).Scan(&est)
+	if err != nil {
+		return 0, fmt.Errorf("%s database: estimating rows: %w", s.name, err)
+	}
+	if est >= 0 {
+		return int64(est), nil
+	}
+	return count(ctx, s.leadTx, pgx.Identifier{table}.Sanitize())
+}
+
+// checksums computes, on both sides at once, the check of every chunk
+// at level bits among the rows of set.
+func (e *engine) checksums(ctx context.Context, p *plan, set chunkSet, bits int) (oc, nc map[int64]check, err error) {
+	side := func(s *side, src, table, kh, hash string) (map[int64]check, error) {
+		var args []any
+		where := set.where(kh, &args)
+		q := fmt.Sprintf("SELECT %s & %d, count(*), sum(%s)::text FROM %s", kh, mask(bits), hash, src)
+		out := map[int64]check{}
+		var mu sync.Mutex
+		err := e.scan(ctx, s, table, q, where, " GROUP BY 1", args, func(rows pgx.Rows) error {
+			var b, n int64
+			var sum string
+			if err := rows.Scan(&b, &n, &sum); err != nil {
+				return fmt.Errorf("chunk checksums: %w", err)
+			}
+			mu.Lock()
+			c := out[b]
+			c.n += n
+			c.sum = addDecimal(c.sum, sum)
+			out[b] = c
+			mu.Unlock()
+			return nil
+		})
+		return out, err
+	}
+	errc := make(chan error, 2)
+	go func() {
+		var err error
+		oc, err = side(e.old, p.oldSrc, p.oldTable, p.oldKH, p.oldHash)
+		errc <- err
+	}()
+	go func() {
+		var err error
+		nc, err = side(e.new, p.newSrc, p.t.Table, p.newKH, p.newHash)
+		errc <- err
+	}()
+	return oc, nc, errors.Join(<-errc, <-errc)
+}
+
+// scan runs query (q, then " WHERE " and the conditions, then tail)
+// over one side, cut into block ranges read by concurrent workers when
+// the source is a table big enough, and calls each for every row, from
+// several goroutines.
+func (e *engine) scan(ctx context.Context, s *side, table, q, where, tail string, args []any,
+	each func(pgx.Rows) error) error {
+	parts := []string{""}
+	if table != "" && cap(s.sem) > 1 {
+		var pages int64
+		err := s.leadTx.QueryRow(ctx, `SELECT c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = 'public' AND c.relname = $1`, table).Scan(&pages)
+		if err != nil {
+			return fmt.Errorf("%s database: %w", s.name, err)
+		}
+		if w := int64(cap(s.sem)); pages >= 256*w {
+			parts = parts[:0]
+			step := pages / w
+			for i := range w {
+				c := fmt.Sprintf("ctid >= '(%d,0)'::tid", i*step)
+				if i < w-1 {
+					c += fmt.Sprintf(" AND ctid < '(%d,0)'::tid", (i+1)*step)
+				}
+				parts = append(parts, c)
+			}
+		}
+	}
+	errc := make(chan error, len(parts))
+	for _, part := range parts {
+		go func() {
+			var conds []string
+			for _, c := range []string{where, part} {
+				if c != "" {
+					conds = append(conds, c)
+				}
+			}
+			full := q
+			if len(conds) > 0 {
+				full += " WHERE " + strings.Join(conds, " AND ")
+			}
+			full += tail
+			errc <- s.read(ctx, func(tx pgx.Tx) error {
+				rows, err := tx.Query(ctx, full, args...)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					if err := each(rows); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			})
+		}()
+	}
+	var errs []error
+	for range parts {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cutover-dev/cutover/scenarios"
 	"github.com/cutover-dev/cutover/verify"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Options configure a run.
@@ -267,25 +268,21 @@ func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
 }
 
 func (r *run) verifyRows(ctx context.Context) error {
-	oc, err := pgx.Connect(ctx, r.pg.DSN("blue"))
+	op, err := pgxpool.New(ctx, r.pg.DSN("blue"))
 	if err != nil {
 		return provision.RedactErr(err, r.pg.DSN("blue"))
 	}
-	defer oc.Close(context.WithoutCancel(ctx))
-	nc, err := pgx.Connect(ctx, r.pg.DSN("green"))
+	defer op.Close()
+	np, err := pgxpool.New(ctx, r.pg.DSN("green"))
 	if err != nil {
 		return provision.RedactErr(err, r.pg.DSN("green"))
 	}
-	defer nc.Close(context.WithoutCancel(ctx))
-	var specs []verify.TableSpec
-	for _, t := range r.sc.Verify.Tables {
-		specs = append(specs, verify.TableSpec{Table: t.Table, Key: t.Key, Ignore: t.Ignore, Convert: t.Convert})
-	}
-	res, err := verify.Tables(ctx, oc, nc, specs, r.sc.Verify.IgnoreColumns)
+	defer np.Close()
+	res, err := verify.Tables(ctx, op, np, r.sc.Verify.Mapping(), verify.Options{})
 	if err != nil {
 		return err
 	}
-	rows, err := verify.SessionRows(ctx, oc, nc, sessionRowLimit)
+	rows, err := verify.SessionRows(ctx, op, np, sessionRowLimit)
 	if err != nil {
 		return fmt.Errorf("checking session rows: %w", err)
 	}
@@ -294,7 +291,7 @@ func (r *run) verifyRows(ctx context.Context) error {
 	r.rep.Verify = reports.Verify{RowsCompared: res.RowsCompared, Missing: res.Missing, Extra: res.Extra,
 		Changed: res.Changed, Tables: res.Tables}
 	r.log.Info("rows verified", "rows_compared", res.RowsCompared, "missing", res.Missing,
-		"extra", res.Extra, "changed", res.Changed)
+		"extra", res.Extra, "changed", res.Changed, "expected_changed", res.ExpectedChanged)
 	return nil
 }
 

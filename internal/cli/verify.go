@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cutover-dev/cutover/internal/provision"
+	"github.com/cutover-dev/cutover/scenarios"
+	"github.com/cutover-dev/cutover/verify"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func init() {
+	commands["verify"] = command{"compare the rows of an old and a migrated database (read-only)", cmdVerify}
+}
+
+// verifyConfig is the verify command's configuration after
+// precedence: flags over environment over defaults.
+type verifyConfig struct {
+	old, new, mapping, format string
+	chunkRows, workers        int
+}
+
+func cmdVerify(ctx context.Context, e *environ, args []string) error {
+	fs := newFlags(e, "verify", "verify --old DSN --new DSN [--mapping FILE] [--format text|json]")
+	var cfg verifyConfig
+	fs.StringVar(&cfg.old, "old", "", "old database `DSN` (env CUTOVER_OLD_DSN, which keeps the password out of ps)")
+	fs.StringVar(&cfg.new, "new", "", "new (migrated) database `DSN` (env CUTOVER_NEW_DSN)")
+	fs.StringVar(&cfg.mapping, "mapping", "", "mapping `file`: a scenario's verify section on its own "+
+		"(default: the built-in "+scenarios.DefaultName+" mapping)")
+	fs.StringVar(&cfg.format, "format", "text", "report format on stdout: text or json")
+	fs.IntVar(&cfg.chunkRows, "chunk-rows", 0, "target rows per checksum chunk (default 2000)")
+	fs.IntVar(&cfg.workers, "workers", 4, "concurrent queries per database")
+	if err := parse(fs, args); err != nil {
+		return helpOK(fs, err)
+	}
+	if cfg.old == "" {
+		cfg.old = e.getenv("CUTOVER_OLD_DSN")
+	}
+	if cfg.new == "" {
+		cfg.new = e.getenv("CUTOVER_NEW_DSN")
+	}
+	switch {
+	case cfg.old == "":
+		return usagef(errors.New("--old: a database DSN is required (or env CUTOVER_OLD_DSN)"))
+	case cfg.new == "":
+		return usagef(errors.New("--new: a database DSN is required (or env CUTOVER_NEW_DSN)"))
+	case cfg.format != "text" && cfg.format != "json":
+		return usagef(fmt.Errorf("--format: %q is not one of text, json", cfg.format))
+	case cfg.workers < 1 || cfg.workers > 64:
+		return usagef(fmt.Errorf("--workers: must be between 1 and 64, got %d", cfg.workers))
+	case cfg.chunkRows < 0:
+		return usagef(fmt.Errorf("--chunk-rows: must not be negative, got %d", cfg.chunkRows))
+	}
+	m := scenarios.Default().Verify.Mapping()
+	if cfg.mapping != "" {
+		v, err := scenarios.LoadMapping(cfg.mapping)
+		if err != nil {
+			var se *scenarios.Error
+			if errors.As(err, &se) {
+				return usagef(err)
+			}
+			return usagef(fmt.Errorf("--mapping: %w", err))
+		}
+		m = v.Mapping()
+	}
+	op, err := openPool(ctx, "--old", cfg.old, cfg.workers)
+	if err != nil {
+		return err
+	}
+	defer op.Close()
+	np, err := openPool(ctx, "--new", cfg.new, cfg.workers)
+	if err != nil {
+		return err
+	}
+	defer np.Close()
+	e.log.Info("verifying rows", "old", provision.Redact(cfg.old), "new", provision.Redact(cfg.new),
+		"tables", len(m.Tables))
+	res, err := verify.Tables(ctx, op, np, m, verify.Options{ChunkRows: cfg.chunkRows, Workers: cfg.workers,
+		Progress: progressPrinter(e)})
+	if err != nil {
+		return err
+	}
+	if cfg.format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printVerify(e.stdout, res)
+	}
+	if res.Unexpected() > 0 {
+		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows)", ErrGateFailed, res.Missing, res.Extra, res.Changed)
+	}
+	return nil
+}
+
+func openPool(ctx context.Context, flag, dsn string, workers int) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, usagef(fmt.Errorf("%s: %w", flag, provision.RedactErr(err, dsn)))
+	}
+	cfg.MaxConns = int32(workers + 1) // one holds the snapshot
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, provision.RedactErr(err, dsn))
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("%s: %w", flag, provision.RedactErr(err, dsn))
+	}
+	return p, nil
+}
+
+// progressPrinter logs verify's progress on stderr: one line per
+// table, and split progress for tables with differences.
+func progressPrinter(e *environ) func(verify.Progress) {
+	return func(p verify.Progress) {
+		switch p.Phase {
+		case "scan":
+			e.log.Info("comparing table", "table", p.Table, "table_no", p.Done+1, "tables", p.Total)
+		case "split":
+			e.log.Info("splitting differing chunks", "table", p.Table, "round", p.Done, "chunks", p.Total)
+		case "rows":
+			e.log.Info("reading rows of differing chunks", "table", p.Table, "chunks", p.Total,
+				"rows_old", p.RowsOld, "rows_new", p.RowsNew)
+		}
+	}
+}
+
+func printVerify(w io.Writer, r *verify.TablesResult) {
+	fmt.Fprintf(w, "Rows: %d compared, %d missing, %d extra, %d changed (unexpected); "+
+		"%d missing, %d extra, %d changed (expected)\n\n",
+		r.RowsCompared, r.Missing, r.Extra, r.Changed, r.ExpectedMissing, r.ExpectedExtra, r.ExpectedChanged)
+	fmt.Fprintf(w, "%-48s %10s %10s %8s %8s %8s %9s\n", "TABLE", "OLD", "NEW", "MISSING", "EXTRA", "CHANGED", "EXPECTED")
+	for _, t := range r.Tables {
+		if !t.Keyed {
+			fmt.Fprintf(w, "%-48s %10s %10s %8s %8s %8s %9s\n", t.Table, rows(t.RowsOld), rows(t.RowsNew), "-", "-", "-", "-")
+			continue
+		}
+		fmt.Fprintf(w, "%-48s %10d %10d %8d %8d %8d %9d\n", t.Table, t.RowsOld, t.RowsNew, t.Missing, t.Extra, t.Changed,
+			t.ExpectedMissing+t.ExpectedExtra+t.ExpectedChanged)
+	}
+	for _, t := range r.Tables {
+		for _, d := range t.Diffs {
+			line := fmt.Sprintf("  %s: %s %s", t.Table, d.Kind, d.Key)
+			if d.Side != "" {
+				line += " (" + d.Side + ")"
+			}
+			if len(d.Columns) > 0 {
+				line += " [" + strings.Join(d.Columns, ", ") + "]"
+			}
+			if d.Expected {
+				line += " expected: " + d.Reason
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func rows(n int64) string {
+	if n < 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}

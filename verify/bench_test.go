@@ -1,0 +1,201 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/cutover-dev/cutover/internal/dbgen"
+	"github.com/cutover-dev/cutover/internal/provision"
+	"github.com/cutover-dev/cutover/verify"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+)
+
+// benchRows is the size of each benchmark table: CUTOVER_BENCH_ROWS,
+// default 100000 so that `make bench` stays short; `make bench-verify`
+// sets 10 million.
+func benchRows(b *testing.B) int {
+	n := 100000
+	if s := os.Getenv("CUTOVER_BENCH_ROWS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			b.Fatalf("CUTOVER_BENCH_ROWS=%q: not a positive number", s)
+		}
+	}
+	return n
+}
+
+const benchDiffs = 100
+
+var (
+	benchOnce sync.Once
+	benchPG   *provision.Postgres
+	benchErr  error
+)
+
+// benchFixture builds, once per run, three databases holding the same
+// token table: a, b (identical copy) and c (a copy with benchDiffs
+// changed rows).
+func benchFixture(b *testing.B) *provision.Postgres {
+	b.Helper()
+	benchOnce.Do(func() {
+		ctx := context.Background()
+		n := benchRows(b)
+		b.Logf("generating %d rows", n)
+		if benchPG, benchErr = provision.StartPostgres(ctx); benchErr != nil {
+			return
+		}
+		benchErr = func() error {
+			if err := benchPG.CreateDatabase(ctx, "a"); err != nil {
+				return err
+			}
+			conn, err := pgx.Connect(ctx, benchPG.DSN("a"))
+			if err != nil {
+				return err
+			}
+			err = dbgen.TokenTable(ctx, conn, "tokens", n)
+			conn.Close(ctx)
+			if err != nil {
+				return err
+			}
+			if err := benchPG.Clone(ctx, "a", "b"); err != nil {
+				return err
+			}
+			if err := benchPG.Clone(ctx, "a", "c"); err != nil {
+				return err
+			}
+			conn, err = pgx.Connect(ctx, benchPG.DSN("c"))
+			if err != nil {
+				return err
+			}
+			defer conn.Close(ctx)
+			changed, err := dbgen.ChangeRows(ctx, conn, "tokens", benchDiffs)
+			if err == nil && changed != benchDiffs {
+				err = fmt.Errorf("changed %d rows, want %d", changed, benchDiffs)
+			}
+			return err
+		}()
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchPG
+}
+
+var benchMapping = verify.Mapping{Tables: []verify.TableMap{{Table: "tokens", Key: []string{"signature"}, FingerprintKey: true}}}
+
+const benchColumns = `signature, request_id, requested_at, client_id, scope, granted_scope, form_data,
+	session_data, subject, active, requested_audience, granted_audience, challenge_id`
+
+// BenchmarkVerify compares two identical token tables of
+// CUTOVER_BENCH_ROWS rows each, then two with 100 changed rows, against
+// the floor (one bare hash scan of each table, both at once) and a
+// naive comparison that fetches every row of both sides in key order
+// and compares them in Go.
+func BenchmarkVerify(b *testing.B) {
+	pg := benchFixture(b)
+	ctx := context.Background()
+	n := int64(benchRows(b))
+	run := func(newDB string, wantChanged int64) func(b *testing.B) {
+		return func(b *testing.B) {
+			op, np := pools(b, pg.DSN("a"), pg.DSN(newDB))
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := verify.Tables(ctx, op, np, benchMapping, verify.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.RowsCompared != n || res.Changed != wantChanged || res.Missing+res.Extra != 0 {
+					b.Fatalf("compared %d rows, %d changed, %d missing, %d extra; want %d rows, %d changed",
+						res.RowsCompared, res.Changed, res.Missing, res.Extra, n, wantChanged)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		}
+	}
+	b.Run("identical", run("b", 0))
+	b.Run("100-diffs", run("c", benchDiffs))
+	b.Run("floor", func(b *testing.B) {
+		op, np := pools(b, pg.DSN("a"), pg.DSN("b"))
+		q := "SELECT count(*), sum(hash_record_extended(ROW(" + benchColumns + "), 0))::text FROM tokens"
+		b.ReportAllocs()
+		for b.Loop() {
+			var g errgroup.Group
+			var sums [2]string
+			for i, p := range []interface {
+				QueryRow(context.Context, string, ...any) pgx.Row
+			}{op, np} {
+				g.Go(func() error {
+					var c int64
+					return p.QueryRow(ctx, q).Scan(&c, &sums[i])
+				})
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
+			}
+			if sums[0] != sums[1] {
+				b.Fatal("identical tables hash differently")
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("naive", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if d, err := naive(ctx, pg.DSN("a"), pg.DSN("b")); err != nil || d != 0 {
+				b.Fatalf("naive: %d differences, %v", d, err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
+
+// naive fetches both tables whole in key order and compares them row
+// by row, column by column, as a script without verify would.
+func naive(ctx context.Context, oldDSN, newDSN string) (int, error) {
+	oc, err := pgx.Connect(ctx, oldDSN)
+	if err != nil {
+		return 0, err
+	}
+	defer oc.Close(ctx)
+	nc, err := pgx.Connect(ctx, newDSN)
+	if err != nil {
+		return 0, err
+	}
+	defer nc.Close(ctx)
+	q := "SELECT " + benchColumns + " FROM tokens ORDER BY signature"
+	or, err := oc.Query(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer or.Close()
+	nr, err := nc.Query(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer nr.Close()
+	diffs := 0
+	for {
+		on, nn := or.Next(), nr.Next()
+		if on != nn {
+			return diffs, errors.New("row counts differ")
+		}
+		if !on {
+			break
+		}
+		ov, nv := or.RawValues(), nr.RawValues()
+		for i := range ov {
+			if !bytes.Equal(ov[i], nv[i]) {
+				diffs++
+				break
+			}
+		}
+	}
+	return diffs, errors.Join(or.Err(), nr.Err())
+}

@@ -1,0 +1,118 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+)
+
+// TableResult is the comparison of one table.
+type TableResult struct {
+	// Table is the new table's name; OldTable the old one's when it
+	// differs ("(query)" when the old side is a mapping's old_sql).
+	Table    string `json:"table"`
+	OldTable string `json:"old_table,omitempty"`
+	// RowsOld and RowsNew are row counts; -1 when the table does not
+	// exist on that side (dropped, renamed or merged by the migration).
+	RowsOld int64 `json:"rows_old"`
+	RowsNew int64 `json:"rows_new"`
+	// Keyed is true when rows were compared on their keys, not only
+	// counted; the difference counts are set only then.
+	Keyed bool `json:"keyed"`
+	// Missing counts old rows absent on the new side, Extra new rows
+	// without an old counterpart, Changed rows on both sides whose
+	// values differ: all unexpected. A key duplicated on the new side
+	// counts as extra, on the old side as missing.
+	Missing int64 `json:"missing"`
+	Extra   int64 `json:"extra"`
+	Changed int64 `json:"changed"`
+	// ExpectedMissing, ExpectedExtra and ExpectedChanged count the
+	// differences the mapping expects (see [Expect]).
+	ExpectedMissing int64 `json:"expected_missing"`
+	ExpectedExtra   int64 `json:"expected_extra"`
+	ExpectedChanged int64 `json:"expected_changed"`
+	// Chunks is the number of key-range chunks whose checksums were
+	// compared; ChunksMismatched how many of them differed and were
+	// split down to rows.
+	Chunks           int `json:"chunks,omitempty"`
+	ChunksMismatched int `json:"chunks_mismatched,omitempty"`
+	// Compared lists the columns compared, by new name; OldOnly and
+	// NewOnly the columns without a counterpart, which are not.
+	Compared []string `json:"compared_columns,omitempty"`
+	OldOnly  []string `json:"old_only_columns,omitempty"`
+	NewOnly  []string `json:"new_only_columns,omitempty"`
+	// Skipped lists the compared columns whose type changed and that no
+	// normalizer covers: they are compared by their text form, which
+	// may report values the new type merely spells differently.
+	Skipped []string `json:"type_changed_columns,omitempty"`
+	// Diffs lists up to Options.MaxDiffs differing rows, unexpected
+	// ones first.
+	Diffs []Diff `json:"diffs,omitempty"`
+}
+
+// Unexpected returns the number of unexpected differences.
+func (t TableResult) Unexpected() int64 { return t.Missing + t.Extra + t.Changed }
+
+// A Diff is one row that differs. Values are never reported, only the
+// names of the columns that differ.
+type Diff struct {
+	// Key identifies the row: a JSON array of the key's values as
+	// text, or, for tables whose key is a credential, a fingerprint
+	// ("sha256:…") that identifies it without revealing it.
+	Key string `json:"key"`
+	// Kind is KindMissing, KindExtra, KindChanged or KindDuplicate.
+	Kind string `json:"kind"`
+	// Side is "old" or "new" for a duplicate: where the key repeats.
+	Side string `json:"side,omitempty"`
+	// Columns are the differing columns of a changed row.
+	Columns []string `json:"columns,omitempty"`
+	// Expected is true when the mapping expects this difference, for
+	// Reason.
+	Expected bool   `json:"expected,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// TablesResult is the comparison of two databases.
+type TablesResult struct {
+	// RowsCompared is the number of old rows compared on their keys.
+	RowsCompared    int64         `json:"rows_compared"`
+	Missing         int64         `json:"missing"`
+	Extra           int64         `json:"extra"`
+	Changed         int64         `json:"changed"`
+	ExpectedMissing int64         `json:"expected_missing"`
+	ExpectedExtra   int64         `json:"expected_extra"`
+	ExpectedChanged int64         `json:"expected_changed"`
+	Tables          []TableResult `json:"tables"`
+}
+
+// Unexpected returns the number of unexpected differences.
+func (r *TablesResult) Unexpected() int64 { return r.Missing + r.Extra + r.Changed }
+
+func (r *TablesResult) add(t TableResult) {
+	if t.Keyed {
+		r.RowsCompared += t.RowsOld
+		r.Missing += t.Missing
+		r.Extra += t.Extra
+		r.Changed += t.Changed
+		r.ExpectedMissing += t.ExpectedMissing
+		r.ExpectedExtra += t.ExpectedExtra
+		r.ExpectedChanged += t.ExpectedChanged
+	}
+	r.Tables = append(r.Tables, t)
+}
+
+// displayKey renders a key for a result: JSON text, or a fingerprint.
+func displayKey(key []string, fingerprinted bool) string {
+	if fingerprinted {
+		return fingerprint(strings.Join(key, "\x00"))
+	}
+	b, _ := json.Marshal(key)
+	return string(b)
+}
+
+// fingerprint identifies a key without revealing it.
+func fingerprint(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:6])
+}
