@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -26,9 +27,23 @@ func Linear(from, to Rate, d time.Duration) vegeta.Pacer {
 
 // Sine returns a pacer whose rate swings as a sine wave around mean by
 // amp (which must be smaller than mean), with the given period,
-// starting at the mean and rising.
+// starting at the mean and rising. It follows vegeta's SinePacer
+// formula, but finds each send time by bisection: vegeta's numerical
+// solution is meant for the next hit only and gives wrong times for
+// hits far ahead, which the intended send times need.
 func Sine(mean, amp Rate, period time.Duration) vegeta.Pacer {
-	return vegeta.SinePacer{Period: period, Mean: mean, Amp: amp, StartAt: vegeta.MeanUp}
+	m, a := perNs(mean), perNs(amp)
+	w := 2 * math.Pi / float64(period)
+	return &curvePacer{
+		name: fmt.Sprintf("Sine{%v ± %v / %v}", mean, amp, period),
+		hits: func(t time.Duration) float64 {
+			if t <= 0 {
+				return 0
+			}
+			return m*float64(t) + a/w*(1-math.Cos(w*float64(t)))
+		},
+		rate: func(t time.Duration) float64 { return (m + a*math.Sin(w*float64(t))) * 1e9 },
+	}
 }
 
 // A Stage is one part of a [Stages] pacer.
@@ -46,21 +61,40 @@ type Stage struct {
 // Stages returns a pacer that runs the stages one after another; after
 // the last stage it stops the attack.
 func Stages(stages ...Stage) vegeta.Pacer {
-	p := &stagePacer{}
+	var segs []segment
 	var at time.Duration
-	var before float64
-	prev := 0.0
+	var before, prev float64
 	for _, s := range stages {
 		r := perNs(s.Rate)
 		sp := segment{start: at, end: at + s.Duration, from: r, to: r, before: before}
 		if s.Ramp {
 			sp.from = prev
 		}
-		before += sp.hits(sp.end)
+		before = sp.hits(sp.end)
 		at, prev = sp.end, r
-		p.segs = append(p.segs, sp)
+		segs = append(segs, sp)
 	}
-	return p
+	if len(segs) == 0 {
+		segs = []segment{{}}
+	}
+	hits := func(t time.Duration) float64 {
+		for _, s := range segs {
+			if t <= s.end {
+				return s.hits(t)
+			}
+		}
+		return before
+	}
+	rate := func(t time.Duration) float64 {
+		for _, s := range segs {
+			if t <= s.end && s.end > s.start {
+				f := float64(t-s.start) / float64(s.end-s.start)
+				return (s.from + (s.to-s.from)*max(f, 0)) * 1e9
+			}
+		}
+		return 0
+	}
+	return &curvePacer{name: fmt.Sprintf("Stages{%d, %v}", len(segs), at), hits: hits, rate: rate, end: at}
 }
 
 func perNs(r Rate) float64 {
@@ -90,52 +124,40 @@ func (s segment) hits(t time.Duration) float64 {
 	return s.before + s.from*x + (s.to-s.from)*x*x/(2*d)
 }
 
-// stagePacer is a piecewise-linear rate built from stages.
-type stagePacer struct {
-	segs []segment
+// A curvePacer sends hit n (0-based) when the monotone hits function
+// reaches n+1. With end set, it stops at end.
+type curvePacer struct {
+	name string
+	hits func(time.Duration) float64
+	rate func(time.Duration) float64
+	end  time.Duration
 }
 
-func (p *stagePacer) String() string {
-	return fmt.Sprintf("Stages{%d, %v}", len(p.segs), p.segs[len(p.segs)-1].end)
-}
+func (p *curvePacer) String() string { return p.name }
 
 // Rate implements vegeta.Pacer: the rate at elapsed, per second.
-func (p *stagePacer) Rate(elapsed time.Duration) float64 {
-	for _, s := range p.segs {
-		if elapsed <= s.end && s.end > s.start {
-			f := float64(elapsed-s.start) / float64(s.end-s.start)
-			return (s.from + (s.to-s.from)*max(f, 0)) * 1e9
-		}
-	}
-	return 0
-}
+func (p *curvePacer) Rate(elapsed time.Duration) float64 { return p.rate(elapsed) }
 
-func (p *stagePacer) hits(t time.Duration) float64 {
-	for _, s := range p.segs {
-		if t <= s.end {
-			return s.hits(t)
-		}
-	}
-	last := p.segs[len(p.segs)-1]
-	return last.hits(last.end)
-}
-
-// Pace implements vegeta.Pacer: hit number hits (0-based) is due when
-// the hits due reach hits+1, found by bisection on the monotone hits
-// function to a nanosecond.
-func (p *stagePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if len(p.segs) == 0 {
-		return 0, true
-	}
+// Pace implements vegeta.Pacer, finding the send time by bisection to
+// a nanosecond.
+func (p *curvePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	want := float64(hits + 1)
-	end := p.segs[len(p.segs)-1].end
-	if p.hits(end) < want {
+	if p.end > 0 && p.hits(p.end) < want {
 		return 0, true
 	}
 	if p.hits(elapsed) >= want {
 		return 0, false
 	}
-	lo, hi := elapsed, end
+	lo, hi := elapsed, p.end
+	if p.end <= 0 {
+		step := time.Millisecond
+		for hi = elapsed + step; p.hits(hi) < want; hi = elapsed + step {
+			if step > 1<<50 {
+				return 0, true
+			}
+			lo, step = hi, step*2
+		}
+	}
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
 		if p.hits(mid) >= want {
@@ -204,19 +226,27 @@ func intendedAt(p vegeta.Pacer, n uint64, hint, limit time.Duration) (time.Durat
 }
 
 // hitsBy returns how many hits p has due by d: the plan's expected
-// request count.
+// request count. It bisects on the hit number near the integral of the
+// pacer's rate, since vegeta's sine pacer answers only for hit numbers
+// near its schedule.
 func hitsBy(p vegeta.Pacer, d time.Duration) uint64 {
-	if !due(p, d, 0) {
+	const steps = 4096
+	est := 0.0
+	for i := range steps {
+		t := time.Duration((float64(i) + 0.5) / steps * float64(d))
+		est += p.Rate(t) * d.Seconds() / steps
+	}
+	lo := uint64(max(est*0.98-16, 0))
+	hi := uint64(est*1.02 + 16)
+	for lo > 0 && !due(p, d, lo) {
+		lo /= 2
+	}
+	if !due(p, d, lo) {
 		return 0
 	}
-	hi := uint64(1)
-	for due(p, d, hi) {
-		if hi > 1<<40 {
-			return hi
-		}
+	for due(p, d, hi) && hi < 1<<40 {
 		hi *= 2
 	}
-	lo := hi / 2 // due
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
 		if due(p, d, mid) {
