@@ -113,16 +113,7 @@ func Run(ctx context.Context, p Plan, ep Endpoints, results io.Writer) (*Result,
 		if err != nil {
 			return err
 		}
-		t.Method = r.method
-		t.URL = r.url + "#" + r.fragment()
-		t.Header = http.Header{}
-		if r.form != nil {
-			t.Body = []byte(r.form.Encode())
-			t.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		if r.auth {
-			t.Header.Set("Authorization", basicAuth(r.cl))
-		}
+		st.target(r, t)
 		return nil
 	}
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // A Client is an OAuth client's credentials. Secret is never logged.
@@ -103,8 +105,9 @@ type request struct {
 	chain  int // for Refresh; -1 otherwise
 	method string
 	url    string
-	form   url.Values
+	body   []byte
 	cl     Client
+	ci     int  // index of cl
 	auth   bool // authenticate as cl
 	n      int  // ordinal among requests of op, for the subject
 }
@@ -166,6 +169,12 @@ type state struct {
 	seq      *sequence
 	chains   []*chainState
 	owned    []int // chains this shard rotates
+	// Prebuilt, read-only request parts: vegeta copies a target's
+	// header into each request, so targets may share these.
+	formHeader []http.Header // by client: form type and basic auth
+	plainForm  http.Header   // form type, no authentication
+	ccBody     []byte
+	introBody  [][]byte
 }
 
 func newState(p Plan, ep Endpoints) *state {
@@ -175,6 +184,15 @@ func newState(p Plan, ep Endpoints) *state {
 	}
 	if s.shard.Count < 1 {
 		s.shard = Shard{Index: 0, Count: 1}
+	}
+	for _, c := range ep.Clients {
+		s.formHeader = append(s.formHeader, http.Header{"Content-Type": {formType},
+			"Authorization": {basicAuth(c)}})
+	}
+	s.plainForm = http.Header{"Content-Type": {formType}}
+	s.ccBody = []byte(url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}.Encode())
+	for _, tok := range ep.Introspectable {
+		s.introBody = append(s.introBody, []byte(url.Values{"token": {tok}}.Encode()))
 	}
 	for i, c := range ep.Chains {
 		s.chains = append(s.chains, &chainState{hold: make(chan struct{}, 1), client: c.Client, refresh: c.Refresh})
@@ -209,10 +227,9 @@ func (s *state) next(ctx context.Context) (request, error) {
 	op, n, pick := s.draw()
 	ep := s.ep
 	r := request{op: op, chain: -1, n: n, method: http.MethodPost}
-	client := func(i int) Client { return ep.Clients[i%len(ep.Clients)] }
-	token := func() {
-		r.op, r.url, r.cl, r.auth = ClientCredentials, ep.TokenURL, client(n), true
-		r.form = url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}
+	use := func(i int) {
+		r.ci = i % len(ep.Clients)
+		r.cl = ep.Clients[r.ci]
 	}
 	switch {
 	case op == Refresh && len(s.owned) > 0:
@@ -223,22 +240,25 @@ func (s *state) next(ctx context.Context) (request, error) {
 		case <-ctx.Done():
 			return r, ctx.Err()
 		}
-		r.url, r.cl, r.auth = ep.TokenURL, client(ch.client), true
-		r.form = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ch.current()}}
+		use(ch.client)
+		r.url, r.auth = ep.TokenURL, true
+		r.body = []byte(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ch.current()}}.Encode())
 	case op == Introspect && len(ep.Introspectable) > 0:
-		r.url = ep.IntrospectURL
-		r.form = url.Values{"token": {ep.Introspectable[pick]}}
+		r.url, r.body = ep.IntrospectURL, s.introBody[pick]
 	case op == Revoke && len(ep.Revocable) > 0:
 		t := ep.Revocable[n%len(ep.Revocable)]
-		r.url, r.cl, r.auth = ep.RevokeURL, client(t.Client), true
-		r.form = url.Values{"token": {t.Token}}
+		use(t.Client)
+		r.url, r.auth = ep.RevokeURL, true
+		r.body = []byte(url.Values{"token": {t.Token}}.Encode())
 	case op == RevokeRefresh && len(ep.RevocableRefresh) > 0:
 		t := ep.RevocableRefresh[n%len(ep.RevocableRefresh)]
-		r.url, r.cl, r.auth = ep.RevokeURL, client(t.Client), true
-		r.form = url.Values{"token": {t.Token}, "token_type_hint": {"refresh_token"}}
+		use(t.Client)
+		r.url, r.auth = ep.RevokeURL, true
+		r.body = []byte(url.Values{"token": {t.Token}, "token_type_hint": {"refresh_token"}}.Encode())
 	case op == AuthorizationCode && ep.AuthorizationCode != nil:
 		// The observer runs the flow; the URL only carries the tag.
-		r.url, r.cl = ep.TokenURL, client(n)
+		use(n)
+		r.url = ep.TokenURL
 	case op == JWKS && ep.JWKSURL != "":
 		r.method, r.url = http.MethodGet, ep.JWKSURL
 	case op == Discovery && ep.DiscoveryURL != "":
@@ -246,9 +266,27 @@ func (s *state) next(ctx context.Context) (request, error) {
 	default:
 		// Nothing to work on for this operation: fall back to a token
 		// request so that the rate holds.
-		token()
+		use(n)
+		r.op, r.url, r.auth, r.body = ClientCredentials, ep.TokenURL, true, s.ccBody
 	}
 	return r, nil
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+// target fills t for r.
+func (s *state) target(r request, t *vegeta.Target) {
+	t.Method = r.method
+	t.URL = r.url + "#" + r.fragment()
+	t.Body = r.body
+	switch {
+	case r.body == nil:
+		t.Header = nil
+	case r.auth:
+		t.Header = s.formHeader[r.ci]
+	default:
+		t.Header = s.plainForm
+	}
 }
 
 // subject returns the user the n-th authorization-code flow logs in as.
