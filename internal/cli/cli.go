@@ -35,6 +35,8 @@ type environ struct {
 }
 
 var commands = map[string]command{
+	"load":     {"run the load alone against servers that already run", cmdLoad},
+	"storm":    {"misuse refresh tokens (reuse, concurrent refreshes) on old and new servers", cmdStorm},
 	"run":      {"run the whole upgrade check (default: the built-in Hydra 1.11 → 2.3 scenario)", cmdRun},
 	"scenario": {"print the built-in scenario, to copy and edit", cmdScenario},
 	"version":  {"print cutover's version", cmdVersion},
