@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"time"
 
 	"github.com/cutover-dev/cutover/internal/hydra"
 	"github.com/cutover-dev/cutover/loadgen"
@@ -75,6 +78,13 @@ func Prepare(ctx context.Context, api *hydra.API, clients []hydra.Client, plan l
 		}
 		return 0, err
 	}
+	if plan.Mix[loadgen.JWKS] > 0 {
+		// Hydra 2.x creates its signing keys on the first read, which
+		// can take seconds: a server in service has them already.
+		if err := warm(ctx, ep.JWKSURL); err != nil {
+			return ep, err
+		}
+	}
 	if plan.Mix[loadgen.Refresh] > 0 {
 		for i := range chains {
 			ci := i % len(clients)
@@ -114,4 +124,24 @@ func Prepare(ctx context.Context, api *hydra.API, clients []hydra.Client, plan l
 		ep.RevocableRefresh = append(ep.RevocableRefresh, loadgen.Owned{Client: ci, Token: t.Refresh})
 	}
 	return ep, nil
+}
+
+// warm reads u once and discards the answer.
+func warm(ctx context.Context, u string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("warming %s: %w", u, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("warming %s: HTTP %d", u, resp.StatusCode)
+	}
+	return nil
 }
