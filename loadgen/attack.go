@@ -121,6 +121,7 @@ func Run(ctx context.Context, p Plan, ep Endpoints, results io.Writer) (*Result,
 	if p.Shard.Count > 1 {
 		pacer = shardPacer{inner: pacer, index: uint64(p.Shard.Index), count: uint64(p.Shard.Count)}
 	}
+	pacer = boundedPacer{inner: pacer, end: p.Duration}
 	var enc vegeta.Encoder
 	if results != nil {
 		enc = vegeta.NewEncoder(results)

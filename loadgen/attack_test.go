@@ -252,3 +252,54 @@ func TestFiguresByOperationAndKind(t *testing.T) {
 			n, res.Sent, res.Dropped, res.Expected)
 	}
 }
+
+// TestShardsTogetherSendThePlan runs a plan split across two workers
+// at once: together they send the plan's requests, and their merged
+// figures count each operation as a single process would.
+func TestShardsTogetherSendThePlan(t *testing.T) {
+	fake, chains := newFakeOAuth(4)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	mix := map[Op]int{ClientCredentials: 3, Refresh: 2, Introspect: 4, JWKS: 1}
+	p := Plan{Seed: 3, Mix: mix, Freq: 100, Per: time.Second, Duration: time.Second, MaxWorkers: 32}
+	var wg sync.WaitGroup
+	parts := make([]*Result, 2)
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := p
+			q.Shard = Shard{Index: i, Count: 2}
+			var err error
+			if parts[i], err = Run(context.Background(), q, endpoints(srv.URL, chains), nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	m := Merge(parts...)
+	// What one process draws for the same plan.
+	st := newState(p, endpoints(srv.URL, chains))
+	want := map[Op]int64{}
+	for range 100 {
+		op, _, _ := st.draw()
+		want[op]++
+	}
+	for _, f := range ByOp(m.Ops) {
+		if f.Requests != want[f.Op] {
+			t.Errorf("%s: got %d requests from the shards, want %d", f.Op, f.Requests, want[f.Op])
+		}
+	}
+	if m.Expected != 100 || parts[0].Expected != 50 || m.Sent+m.Dropped != 100 {
+		t.Errorf("got expected %d (%d + %d), sent %d, dropped %d; want 100 = 50 + 50 = sent + dropped",
+			m.Expected, parts[0].Expected, parts[1].Expected, m.Sent, m.Dropped)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if fake.reused != 0 || m.BrokenChains != 0 {
+		t.Errorf("got %d reused tokens and %d broken chains, want none", fake.reused, m.BrokenChains)
+	}
+}

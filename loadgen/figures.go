@@ -169,3 +169,37 @@ func ByOp(figs []*Figures) []*Figures {
 	}
 	return out
 }
+
+// Merge combines the results of the workers of one split run (see the
+// package documentation) into one. Samples are not merged.
+func Merge(results ...*Result) *Result {
+	out := &Result{Errors: map[string]int{}}
+	by := map[figureKey]*Figures{}
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		if out.Started.IsZero() || r.Started.Before(out.Started) {
+			out.Started = r.Started
+		}
+		out.Elapsed = max(out.Elapsed, r.Started.Add(r.Elapsed).Sub(out.Started))
+		out.Sent += r.Sent
+		out.Expected += r.Expected
+		out.Dropped += r.Dropped
+		out.MaxLateness = max(out.MaxLateness, r.MaxLateness)
+		out.BrokenChains += r.BrokenChains
+		for k, n := range r.Errors {
+			out.Errors[k] += n
+		}
+		for _, f := range r.Ops {
+			k := figureKey{f.Op, f.Kind}
+			if by[k] == nil {
+				by[k] = newFigures(f.Op, f.Kind)
+			}
+			by[k].merge(f)
+		}
+	}
+	t := &tally{by: by}
+	out.Ops = t.figures()
+	return out
+}

@@ -184,6 +184,21 @@ func (s shardPacer) Rate(elapsed time.Duration) float64 {
 	return s.inner.Rate(elapsed) / float64(s.count)
 }
 
+// boundedPacer stops at end. vegeta checks the duration before it
+// sleeps until the next hit, not after, so without this it sends one
+// hit past the end whenever the wait crosses it.
+type boundedPacer struct {
+	inner vegeta.Pacer
+	end   time.Duration
+}
+
+func (b boundedPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	w, stop := b.inner.Pace(elapsed, hits)
+	return w, stop || elapsed+w > b.end
+}
+
+func (b boundedPacer) Rate(elapsed time.Duration) float64 { return b.inner.Rate(elapsed) }
+
 // due reports whether hit n of pacer p is due by elapsed, that is
 // whether it would be sent at once.
 func due(p vegeta.Pacer, elapsed time.Duration, n uint64) bool {
