@@ -34,7 +34,11 @@ func (h *Histogram) Record(d time.Duration) {
 // Count returns the number of recorded latencies.
 func (h *Histogram) Count() int64 { return h.h.TotalCount() }
 
-// Quantile returns the q-quantile (q from 0 to 1), 0 when empty.
+// Quantile returns the q-quantile (q from 0 to 1), 0 when empty: the
+// sample of rank round(q·N) among the N recorded, to within 0.1%. (Other
+// rank conventions, such as ceil(q·N), pick a neighbouring sample,
+// which can differ by more where the distribution has a gap, as a
+// stalled run's does.)
 func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.h.TotalCount() == 0 {
 		return 0

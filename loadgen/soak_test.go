@@ -151,7 +151,7 @@ func TestSoak(t *testing.T) {
 	}
 	slices.Sort(all)
 	for _, q := range []float64{0.5, 0.95, 0.99} {
-		exact := all[int(math.Ceil(q*float64(len(all))))-1]
+		exact := all[rank(q, len(all))-1]
 		got := tot.Latency.Quantile(q)
 		rel := math.Abs(float64(got-exact)) / float64(exact)
 		t.Logf("p%v: histogram %v, all samples %v, off by %.3f%%", q*100, got, exact, rel*100)
