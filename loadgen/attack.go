@@ -57,7 +57,8 @@ type Result struct {
 	// BrokenChains is how many refresh chains saw a failed refresh.
 	BrokenChains int
 	// Errors counts distinct transport error strings (never holding
-	// tokens), prefixed with the operation.
+	// tokens), prefixed with the operation; at most 100 distinct
+	// strings are kept, so memory stays bounded.
 	Errors map[string]int
 }
 

@@ -79,7 +79,10 @@ type Figures struct {
 	// Response is from the intended send time to the full answer: the
 	// latency a client on the schedule sees, including the time a
 	// request waited to leave. On a stalled server it grows with the
-	// stall, where Latency may stay calm.
+	// stall, where Latency may stay calm. Known shortcoming: requests
+	// never sent ([Result.Dropped]) have no response time and are only
+	// counted, so a stall that lasts to the end of the run shows in
+	// Dropped rather than here.
 	Response *Histogram
 }
 
