@@ -7,12 +7,14 @@ HYDRA_OLD := $(CACHE)/hydra/v1.11.10/hydra
 HYDRA_NEW := $(CACHE)/hydra/v2.3.0/hydra
 export CUTOVER_CACHE := $(CACHE)
 
-.PHONY: help build hydra demo test test-short race bench fuzz vet clean
+.PHONY: help build hydra demo test test-short race bench bench-loadgen soak fuzz vet clean
 
 help:
 	@echo "make demo   - run the built-in Hydra 1.11.10 -> 2.3.0 check and print the report"
 	@echo "make test   - unit tests, race detector, and the end-to-end test on the real stack"
 	@echo "make bench  - benchmarks"
+	@echo "make bench-loadgen - loadgen against raw vegeta, 6 interleaved runs"
+	@echo "make soak   - the load generator alone for SOAKTIME (default 10m): bounded memory, exact P95"
 	@echo "make fuzz   - fuzz the scenario loader for FUZZTIME (default 30s)"
 	@echo "make hydra  - build both Hydra versions into $(CACHE) (skipped when present)"
 
@@ -49,6 +51,18 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+# loadgen against raw vegeta on the same loopback endpoint, interleaved;
+# compare the req/s lines (benchstat works on the output).
+bench-loadgen:
+	$(GO) test -run '^$$' -bench Throughput -benchtime 3x -count 6 ./loadgen
+
+# The generator alone for SOAKTIME at SOAKRATE against a loopback
+# server: bounded RSS, histogram P95 against all samples. Not in `test`.
+SOAKTIME ?= 10m
+SOAKRATE ?= 3000
+soak:
+	$(GO) test -count=1 -timeout 30m -run 'TestSoak$$' -v ./loadgen -soak=$(SOAKTIME) -soak-rate=$(SOAKRATE)
 
 clean:
 	rm -rf bin cutover-out

@@ -1,13 +1,13 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,6 +20,9 @@ type Sample struct {
 	Op Op
 	// At is when the request started, from the start of the load.
 	At time.Duration
+	// Lateness is how long after its intended send time the request
+	// left; a few microseconds on a healthy run.
+	Lateness time.Duration
 	// Latency is the time to the full answer.
 	Latency time.Duration
 	// Code is the HTTP status, 0 when no answer arrived.
@@ -30,33 +33,47 @@ type Sample struct {
 
 // A Result is the outcome of one load.
 type Result struct {
-	// Samples holds every request, in the order results arrived.
+	// Samples holds the first [Plan.MaxSamples] requests, in the order
+	// results arrived; Ops covers them all.
 	Samples []Sample
+	// Ops are the figures by operation and client kind, ordered by
+	// operation, then kind.
+	Ops []*Figures
 	// Started is the wall-clock start of the load.
 	Started time.Time
 	// Elapsed is from the first request to the last answer.
 	Elapsed time.Duration
+	// Sent is the number of requests sent.
+	Sent int64
+	// Expected is the number of requests the schedule (of this shard)
+	// had due within the plan's duration.
+	Expected int64
+	// Dropped is how many of the expected requests were never sent
+	// because every worker was busy: Expected - Sent when positive.
+	Dropped int64
+	// MaxLateness is the longest a request waited past its intended
+	// send time.
+	MaxLateness time.Duration
 	// BrokenChains is how many refresh chains saw a failed refresh.
 	BrokenChains int
-	// Errors counts distinct error strings (never holding tokens).
+	// Errors counts distinct transport error strings (never holding
+	// tokens), prefixed with the operation; at most 100 distinct
+	// strings are kept, so memory stays bounded.
 	Errors map[string]int
 }
 
 // Requests returns the number of requests sent.
-func (r *Result) Requests() int { return len(r.Samples) }
+func (r *Result) Requests() int { return int(r.Sent) }
+
+// Late returns the number of requests that left late.
+func (r *Result) Late() int64 { return Total(r.Ops).Late }
 
 // ErrorRate returns the fraction of failed requests, 0 when none ran.
 func (r *Result) ErrorRate() float64 {
-	if len(r.Samples) == 0 {
+	if r.Sent == 0 {
 		return 0
 	}
-	n := 0
-	for _, s := range r.Samples {
-		if s.Failed {
-			n++
-		}
-	}
-	return float64(n) / float64(len(r.Samples))
+	return float64(Total(r.Ops).Failed) / float64(r.Sent)
 }
 
 // Run sends the plan's traffic to ep and returns what happened. When
@@ -68,16 +85,17 @@ func Run(ctx context.Context, p Plan, ep Endpoints, results io.Writer) (*Result,
 		return nil, err
 	}
 	if len(ep.Clients) == 0 {
-		return nil, fmt.Errorf("loadgen: no clients")
+		return nil, errors.New("loadgen: no clients")
 	}
 	st := newState(p, ep)
-	timeout := p.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
+	timeout := cmpOr(p.Timeout, 10*time.Second)
 	workers := p.MaxWorkers
 	if workers == 0 {
 		workers = 512
+	}
+	maxSamples := p.MaxSamples
+	if maxSamples == 0 {
+		maxSamples = 1_000_000
 	}
 	client := &http.Client{
 		Timeout: timeout,
@@ -89,94 +107,98 @@ func Run(ctx context.Context, p Plan, ep Endpoints, results io.Writer) (*Result,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxBody(0),
-		vegeta.Workers(8), vegeta.MaxWorkers(workers))
+		vegeta.Workers(min(8, workers)), vegeta.MaxWorkers(workers))
 
 	targeter := func(t *vegeta.Target) error {
 		r, err := st.next(ctx)
 		if err != nil {
 			return err
 		}
-		t.Method = http.MethodPost
-		t.URL = r.url + "#" + r.fragment()
-		t.Body = []byte(r.form.Encode())
-		t.Header = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-		if r.cl.ID != "" {
-			req := http.Request{Header: http.Header{}}
-			req.SetBasicAuth(escape(r.cl.ID), escape(r.cl.Secret))
-			t.Header.Set("Authorization", req.Header.Get("Authorization"))
-		}
+		st.target(r, t)
 		return nil
 	}
 
+	pacer := p.pacer()
+	if p.Shard.Count > 1 {
+		pacer = shardPacer{inner: pacer, index: uint64(p.Shard.Index), count: uint64(p.Shard.Count)}
+	}
+	pacer = boundedPacer{inner: pacer, end: p.Duration}
 	var enc vegeta.Encoder
 	if results != nil {
 		enc = vegeta.NewEncoder(results)
 	}
-	out := &Result{Started: time.Now(), Errors: map[string]int{}}
+	if !p.StartAt.IsZero() {
+		select {
+		case <-time.After(time.Until(p.StartAt)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	late := cmpOr(p.Late, 10*time.Millisecond)
+	tl := newTally(p.Warmup, late)
+	out := &Result{Errors: map[string]int{}}
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
-	rate := vegeta.Rate{Freq: p.Freq, Per: p.Per}
+	// vegeta takes its own start a moment later, inside Attack, so the
+	// lateness measured here errs on the late side by microseconds.
+	out.Started = time.Now()
 	var last time.Time
-	for res := range atk.Attack(targeter, rate, p.Duration, "cutover") {
-		op, _, _ := parseFragment(res.URL)
-		s := Sample{Op: op, At: res.Timestamp.Sub(out.Started), Latency: res.Latency, Code: res.Code,
-			Failed: res.Error != "" || res.Code >= 400 || res.Code == 0}
-		if s.At < 0 {
-			s.At = 0
+	var hint time.Duration
+	var werr error
+	for res := range atk.Attack(targeter, pacer, p.Duration, "cutover") {
+		tg, _ := parseFragment(res.URL)
+		at := max(res.Timestamp.Sub(out.Started), 0)
+		intended, ok := intendedAt(pacer, res.Seq, hint, p.Duration)
+		if !ok {
+			intended = at
 		}
-		out.Samples = append(out.Samples, s)
-		if res.Error != "" {
-			out.Errors[op.String()+": "+res.Error]++
+		hint = intended
+		lateness := at - intended
+		failed := res.Error != "" || res.Code >= 400 || res.Code == 0
+		tl.add(tg.op, tg.kind, at, lateness, res.Latency, res.Code, failed)
+		out.Sent++
+		out.MaxLateness = max(out.MaxLateness, lateness)
+		if len(out.Samples) < maxSamples {
+			out.Samples = append(out.Samples, Sample{Op: tg.op, At: at, Lateness: lateness,
+				Latency: res.Latency, Code: res.Code, Failed: failed})
+		}
+		if res.Error != "" && len(out.Errors) < 100 {
+			out.Errors[tg.op.String()+": "+res.Error]++
 		}
 		if e := res.End(); e.After(last) {
 			last = e
 		}
-		if enc != nil {
-			if err := enc.Encode(res); err != nil {
+		if enc != nil && werr == nil {
+			if werr = enc.Encode(res); werr != nil {
 				atk.Stop()
-				return out, fmt.Errorf("writing results: %w", err)
 			}
 		}
 	}
 	if !last.IsZero() {
 		out.Elapsed = last.Sub(out.Started)
 	}
+	out.Ops = tl.figures()
+	out.Expected = int64(hitsBy(pacer, p.Duration))
+	out.Dropped = max(out.Expected-out.Sent, 0)
 	out.BrokenChains = st.broken()
+	if werr != nil {
+		return out, fmt.Errorf("writing results: %w", werr)
+	}
 	return out, ctx.Err()
 }
 
-// observer reads refresh answers on their way to vegeta to advance the
-// chain they rotate. It is the only place that sees response bodies.
-type observer struct {
-	st   *state
-	next http.RoundTripper
+func cmpOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
-func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
-	op, chain, _ := parseFragment("#" + req.URL.Fragment)
-	if op != Refresh || chain < 0 {
-		return o.next.RoundTrip(req)
-	}
-	resp, err := o.next.RoundTrip(req)
-	if err != nil {
-		o.st.done(chain, 0, "")
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	var tok struct {
-		RefreshToken string `json:"refresh_token"`
-	}
-	if err == nil && resp.StatusCode == 200 {
-		json.Unmarshal(body, &tok)
-	}
-	o.st.done(chain, resp.StatusCode, tok.RefreshToken)
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, err
-}
-
-// escape encodes a client credential for HTTP basic authentication the
-// way RFC 6749 section 2.3.1 asks.
-func escape(s string) string {
-	return strings.ReplaceAll(urlQueryEscape(s), "+", "%20")
+// basicAuth encodes a client credential for HTTP basic authentication
+// the way RFC 6749 section 2.3.1 asks.
+func basicAuth(c Client) string {
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	req := http.Request{Header: http.Header{}}
+	req.SetBasicAuth(esc(c.ID), esc(c.Secret))
+	return req.Header.Get("Authorization")
 }

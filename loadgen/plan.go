@@ -5,21 +5,41 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// An Op is one kind of request.
+// An Op is one kind of load operation.
 type Op uint8
 
-// The operations a plan mixes.
+// The operations a plan mixes. New operations are appended so that a
+// seed keeps drawing the same sequence for an unchanged mix.
 const (
+	// ClientCredentials is a token request with the client_credentials
+	// grant.
 	ClientCredentials Op = iota
+	// Refresh rotates a refresh-token chain, always presenting the
+	// chain's newest refresh token.
 	Refresh
+	// Introspect asks the admin API about an access token.
 	Introspect
+	// Revoke revokes an access token.
 	Revoke
+	// AuthorizationCode is a whole authorization-code flow with PKCE
+	// through the headless login/consent driver: several HTTP requests
+	// measured as one operation, see [Endpoints.AuthorizationCode].
+	AuthorizationCode
+	// RevokeRefresh revokes a refresh token (and with it its chain).
+	RevokeRefresh
+	// JWKS reads the public keys, /.well-known/jwks.json.
+	JWKS
+	// Discovery reads /.well-known/openid-configuration.
+	Discovery
 	numOps
 )
 
-var opNames = [numOps]string{"client_credentials", "refresh", "introspect", "revoke"}
+var opNames = [numOps]string{"client_credentials", "refresh", "introspect", "revoke",
+	"authorization_code", "revoke_refresh", "jwks", "discovery"}
 
 func (o Op) String() string {
 	if o < numOps {
@@ -29,7 +49,13 @@ func (o Op) String() string {
 }
 
 // Ops returns every operation in a fixed order.
-func Ops() []Op { return []Op{ClientCredentials, Refresh, Introspect, Revoke} }
+func Ops() []Op {
+	ops := make([]Op, numOps)
+	for i := range ops {
+		ops[i] = Op(i)
+	}
+	return ops
+}
 
 // ParseOp returns the operation named s.
 func ParseOp(s string) (Op, error) {
@@ -41,30 +67,72 @@ func ParseOp(s string) (Op, error) {
 	return 0, fmt.Errorf("unknown operation %q", s)
 }
 
+// A Shard is one worker's part of a plan split across Count loadgen
+// processes; see the package documentation.
+type Shard struct {
+	// Index is this worker's number, from 0 to Count-1.
+	Index int
+	// Count is the number of workers; 0 and 1 mean no split.
+	Count int
+}
+
 // A Plan is the traffic to send.
 type Plan struct {
 	// Seed fixes the sequence of operations.
 	Seed uint64
 	// Mix weighs each operation; weights are relative.
 	Mix map[Op]int
-	// Freq requests are sent every Per (an open model: requests leave
-	// on schedule whether or not earlier ones have been answered).
+	// Freq requests are sent every Per at a constant rate, unless Pacer
+	// is set. The model is open: requests leave on schedule whether or
+	// not earlier ones have been answered.
 	Freq int
 	Per  time.Duration
+	// Pacer, when not nil, replaces the constant rate; see [Constant],
+	// [Linear], [Sine] and [Stages].
+	Pacer vegeta.Pacer
 	// Duration is how long to send.
 	Duration time.Duration
+	// Warmup is the start of the load left out of the latency
+	// histograms in [Result.Ops]; the requests are still counted.
+	Warmup time.Duration
 	// Timeout bounds each request; zero means 10 s.
 	Timeout time.Duration
-	// MaxWorkers bounds concurrent requests; zero means 512.
+	// MaxWorkers bounds concurrent requests; zero means 512. When all
+	// are busy, requests leave late or not at all: see [Figures.Late]
+	// and [Result.Dropped].
 	MaxWorkers uint64
+	// Late is how far behind its intended send time a request must
+	// leave to count as late; zero means 10 ms.
+	Late time.Duration
+	// MaxSamples bounds [Result.Samples]; zero means 1,000,000 (32 MB),
+	// negative keeps none. The figures in [Result.Ops] cover every
+	// request whatever this bound.
+	MaxSamples int
+	// Subjects is the number of distinct users the authorization-code
+	// flows log in as, in turn; zero means 100.
+	Subjects int
+	// Shard, when Count > 1, sends only this worker's part of the plan.
+	Shard Shard
+	// StartAt, when not zero, is the wall-clock time the load starts;
+	// workers of one split run start together this way.
+	StartAt time.Time
 }
 
-// Expected returns how many requests the plan sends in full.
+// pacer returns the plan's pacer, a constant rate unless set.
+func (p Plan) pacer() vegeta.Pacer {
+	if p.Pacer != nil {
+		return p.Pacer
+	}
+	return vegeta.ConstantPacer{Freq: p.Freq, Per: p.Per}
+}
+
+// Expected returns how many requests the whole plan (all shards) sends
+// in full.
 func (p Plan) Expected() int {
-	if p.Per <= 0 {
+	if p.Pacer == nil && p.Per <= 0 {
 		return 0
 	}
-	return int(float64(p.Freq) * p.Duration.Seconds() / p.Per.Seconds())
+	return int(hitsBy(p.pacer(), p.Duration))
 }
 
 // ExpectedOf returns how many requests of op the plan sends in full,
@@ -91,10 +159,12 @@ func (p Plan) validate() error {
 	switch {
 	case total == 0:
 		return errors.New("loadgen: mix weights sum to zero")
-	case p.Freq <= 0 || p.Per <= 0:
+	case p.Pacer == nil && (p.Freq <= 0 || p.Per <= 0):
 		return errors.New("loadgen: rate must be positive")
 	case p.Duration <= 0:
 		return errors.New("loadgen: duration must be positive")
+	case p.Shard.Count > 1 && (p.Shard.Index < 0 || p.Shard.Index >= p.Shard.Count):
+		return fmt.Errorf("loadgen: shard index %d outside 0..%d", p.Shard.Index, p.Shard.Count-1)
 	}
 	return nil
 }

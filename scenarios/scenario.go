@@ -85,13 +85,19 @@ type Traffic struct {
 	Timeout string `yaml:"timeout"`
 	// Chains is the number of refresh-token chains the load rotates.
 	Chains int `yaml:"chains"`
-	// Mix weighs the operations: client_credentials, refresh,
-	// introspect and revoke. Weights are relative and non-negative.
+	// Mix weighs the operations (see Operations). Weights are relative
+	// and non-negative.
 	Mix map[string]int `yaml:"mix"`
 	// Calibrate loads the old server a second time (A/A) to measure
 	// the noise floor of every metric; gates may then bound a
 	// regression relative to it. It doubles the old side's load time.
 	Calibrate bool `yaml:"calibrate"`
+	// Pacing shapes the rate over time; without it the rate is
+	// constant.
+	Pacing Pacing `yaml:"pacing"`
+	// Subjects is the number of distinct users authorization_code
+	// operations log in as (1 to 100000; default 100).
+	Subjects int `yaml:"subjects"`
 
 	// Parsed values, filled in by validation.
 	RatePer  Rate          `yaml:"-"`
@@ -163,7 +169,8 @@ type Gates struct {
 
 // Operations lists the load operations a mix may weigh, in the order
 // cutover draws them.
-var Operations = []string{"client_credentials", "refresh", "introspect", "revoke"}
+var Operations = []string{"client_credentials", "refresh", "introspect", "revoke",
+	"authorization_code", "revoke_refresh", "jwks", "discovery"}
 
 // Sessions tunes the session checks.
 type Sessions struct {

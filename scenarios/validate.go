@@ -173,6 +173,15 @@ func validateLoad(ld *Traffic, l *locator) error {
 	if ld.Chains < 1 || ld.Chains > 10000 {
 		return l.errorf("$.load.chains", "load.chains: must be between 1 and 10000, got %d", ld.Chains)
 	}
+	if ld.Subjects == 0 {
+		ld.Subjects = 100
+	}
+	if ld.Subjects < 1 || ld.Subjects > 100000 {
+		return l.errorf("$.load.subjects", "load.subjects: must be between 1 and 100000, got %d", ld.Subjects)
+	}
+	if err := validatePacing(ld, l); err != nil {
+		return err
+	}
 	if ld.Mix == nil {
 		ld.Mix = defaultMix()
 	}

@@ -38,6 +38,8 @@ type environ struct {
 
 var commands = map[string]command{
 	"compare":  {"compare two saved run directories and apply the gates", cmdCompare},
+	"load":     {"run the load alone against servers that already run", cmdLoad},
+	"storm":    {"misuse refresh tokens (reuse, concurrent refreshes) on old and new servers", cmdStorm},
 	"run":      {"run the whole upgrade check (default: the built-in Hydra 1.11 → 2.3 scenario)", cmdRun},
 	"scenario": {"print the built-in scenario, to copy and edit", cmdScenario},
 	"sessions": {"check that the sessions of an old Hydra database survive in a new one", cmdSessions},

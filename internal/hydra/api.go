@@ -254,7 +254,9 @@ func (a *API) AuthorizationCode(ctx context.Context, c Client, subject, scope st
 	next := a.Public + "/oauth2/auth?" + q.Encode()
 	for hop := 0; hop < 10; hop++ {
 		switch {
-		case strings.HasPrefix(next, LoginURL):
+		// A server set up by its users has its own login and consent
+		// URLs; the driver recognises them by their challenge.
+		case strings.HasPrefix(next, LoginURL) || hasQuery(next, "login_challenge"):
 			ch, err := challenge(next, "login_challenge")
 			if err != nil {
 				return Token{}, err
@@ -267,7 +269,7 @@ func (a *API) AuthorizationCode(ctx context.Context, c Client, subject, scope st
 				return Token{}, err
 			}
 			next = r.RedirectTo
-		case strings.HasPrefix(next, ConsentURL):
+		case strings.HasPrefix(next, ConsentURL) || hasQuery(next, "consent_challenge"):
 			ch, err := challenge(next, "consent_challenge")
 			if err != nil {
 				return Token{}, err
@@ -329,6 +331,11 @@ func (a *API) AuthorizationCode(ctx context.Context, c Client, subject, scope st
 		}
 	}
 	return Token{}, errors.New("authorization code: too many redirects")
+}
+
+func hasQuery(raw, name string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Query().Get(name) != ""
 }
 
 func challenge(raw, name string) (string, error) {

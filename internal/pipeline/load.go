@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cutover-dev/cutover/compare"
 	"github.com/cutover-dev/cutover/internal/hydra"
 	"github.com/cutover-dev/cutover/internal/scrape"
 	"github.com/cutover-dev/cutover/loadgen"
@@ -21,19 +20,7 @@ type sideResources struct {
 	failed int
 }
 
-func (r *run) plan() loadgen.Plan {
-	mix := map[loadgen.Op]int{}
-	for name, w := range r.sc.Load.Mix {
-		op, err := loadgen.ParseOp(name)
-		if err != nil {
-			panic("BUG: scenario validation let through operation " + name)
-		}
-		mix[op] = w
-	}
-	ld := r.sc.Load
-	return loadgen.Plan{Seed: uint64(ld.Seed), Mix: mix, Freq: ld.RatePer.Freq, Per: ld.RatePer.Per,
-		Duration: ld.Dur, Timeout: ld.Deadline}
-}
+func (r *run) plan() loadgen.Plan { return PlanFor(r.sc.Load) }
 
 // load prepares the server's state, then replays the plan against it
 // while sampling its metrics every second.
@@ -75,34 +62,29 @@ func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file
 	return res, rs, err
 }
 
-// operations breaks latency down by operation for both sides.
-func operations(before, after *loadgen.Result, warm time.Duration) []reports.Operation {
+// operations breaks latency down by operation for both sides, from
+// the load's histograms (after the warm-up, which the plan carries).
+func operations(before, after *loadgen.Result, _ time.Duration) []reports.Operation {
+	byOp := map[loadgen.Op]*reports.Operation{}
 	var out []reports.Operation
-	for _, op := range loadgen.Ops() {
-		o := reports.Operation{Op: op.String()}
-		any := false
-		for i, res := range []*loadgen.Result{before, after} {
-			if res == nil {
-				continue
-			}
-			var lat []float64
-			for _, x := range res.Samples {
-				if x.Op != op {
-					continue
-				}
-				o.Requests[i]++
-				if x.Failed {
-					o.Failed[i]++
-				}
-				if x.At >= warm {
-					lat = append(lat, float64(x.Latency)/1e6)
-				}
-			}
-			o.P50MS[i], o.P95MS[i] = compare.Quantile(lat, 0.5), compare.Quantile(lat, 0.95)
-			any = any || o.Requests[i] > 0
+	for i, res := range []*loadgen.Result{before, after} {
+		if res == nil {
+			continue
 		}
-		if any {
-			out = append(out, o)
+		for _, f := range loadgen.ByOp(res.Ops) {
+			o := byOp[f.Op]
+			if o == nil {
+				o = &reports.Operation{Op: f.Op.String()}
+				byOp[f.Op] = o
+			}
+			o.Requests[i], o.Failed[i] = int(f.Requests), int(f.Failed)
+			o.P50MS[i] = float64(f.Latency.Quantile(0.5)) / 1e6
+			o.P95MS[i] = float64(f.Latency.Quantile(0.95)) / 1e6
+		}
+	}
+	for _, op := range loadgen.Ops() {
+		if o := byOp[op]; o != nil {
+			out = append(out, *o)
 		}
 	}
 	return out

@@ -97,41 +97,8 @@ func introspector(api *hydra.API) verify.Introspector {
 	}
 }
 
-// prepare creates, on one server, the state the load starts from:
-// refresh chains from authorization-code flows, tokens to introspect,
-// and tokens to revoke. Both sides get the same shape of state, so the
-// same plan makes the same requests.
+// prepare creates, on one server, the state the load starts from; see
+// Prepare.
 func (r *run) prepare(ctx context.Context, api *hydra.API, plan loadgen.Plan) (loadgen.Endpoints, error) {
-	ep := loadgen.Endpoints{TokenURL: api.TokenURL(), RevokeURL: api.RevokeURL(), IntrospectURL: api.IntrospectURL()}
-	for _, c := range r.clients {
-		ep.Clients = append(ep.Clients, loadgen.Client{ID: c.ID, Secret: c.Secret})
-	}
-	if plan.Mix[loadgen.Refresh] > 0 {
-		for i := range r.sc.Load.Chains {
-			ci := i % len(r.clients)
-			t, err := api.AuthorizationCode(ctx, r.clients[ci], fmt.Sprintf("load-user-%d", i), seedScope)
-			if err != nil {
-				return ep, err
-			}
-			ep.Chains = append(ep.Chains, loadgen.Chain{Client: ci, Refresh: t.Refresh})
-		}
-	}
-	if plan.Mix[loadgen.Introspect] > 0 {
-		for i := range 32 {
-			t, err := api.ClientCredentials(ctx, r.clients[i%len(r.clients)], "read")
-			if err != nil {
-				return ep, err
-			}
-			ep.Introspectable = append(ep.Introspectable, t.Access)
-		}
-	}
-	for i := range min(plan.ExpectedOf(loadgen.Revoke), 5000) {
-		ci := i % len(r.clients)
-		t, err := api.ClientCredentials(ctx, r.clients[ci], "read")
-		if err != nil {
-			return ep, err
-		}
-		ep.Revocable = append(ep.Revocable, loadgen.Owned{Client: ci, Token: t.Access})
-	}
-	return ep, nil
+	return Prepare(ctx, api, r.clients, plan, r.sc.Load.Chains)
 }
