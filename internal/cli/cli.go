@@ -95,15 +95,22 @@ func newFlags(e *environ, name, synopsis string) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: cutover %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(e.stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
 
 // parse parses args; a bad flag is a usage error naming the flag.
 func parse(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the usage on -h and on every error; the
+	// help is printed by helpOK instead, and an error is one line.
+	usage := fs.Usage
+	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	}

@@ -26,7 +26,7 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 	fs := newFlags(e, "run", "run [--scenario FILE] [--out DIR] [--provider auto|process|docker]")
 	var cfg runConfig
 	fs.StringVar(&cfg.scenario, "scenario", "", "scenario `file` (default: the built-in "+scenarios.DefaultName+"; env CUTOVER_SCENARIO)")
-	fs.StringVar(&cfg.out, "out", "", "`directory` for report.json, report.md and vegeta results (default cutover-out; env CUTOVER_OUT)")
+	fs.StringVar(&cfg.out, "out", "", "`directory` for the reports (JSON, Markdown, HTML, JUnit) and raw results (default cutover-out; env CUTOVER_OUT)")
 	fs.StringVar(&cfg.provider, "provider", "", "how to start the stacks: auto, process or docker (default auto; env CUTOVER_PROVIDER)")
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -258,7 +259,7 @@ func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
 		}
 		r.log.Info("ran migration.after_sql on green")
 	}
-	after, err := verify.SnapshotWrites(ctx, conn)
+	after, err := settledWrites(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -341,4 +342,38 @@ func round(f float64) float64 { return float64(int(f*10000)) / 10000 }
 func (r *run) setSessions(res *verify.SessionsResult) {
 	r.rep.Sessions.Checked, r.rep.Sessions.Mismatched = res.Checked, res.Mismatched
 	r.rep.Sessions.Mismatches = res.Mismatches
+}
+
+// settledWrites reads the write statistics once the migration's
+// sessions have left and their counts have reached the statistics:
+// PostgreSQL flushes a session's counts when it ends, a moment after
+// the migrating process has exited. It waits at most 10 s, then reads
+// what is there.
+func settledWrites(ctx context.Context, conn *pgx.Conn) (verify.WriteSnapshot, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	var last verify.WriteSnapshot
+	for {
+		var others int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&others)
+		if err != nil {
+			return nil, fmt.Errorf("reading table statistics: %w", err)
+		}
+		snap, err := verify.SnapshotWrites(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		if others == 0 && last != nil && maps.EqualFunc(snap, last, func(a, b verify.TableWrites) bool { return a == b }) {
+			return snap, nil
+		}
+		if time.Now().After(deadline) {
+			return snap, nil
+		}
+		last = snap
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
