@@ -77,6 +77,19 @@ func Connect(ctx context.Context) (*Engine, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	// testcontainers falls back from an unanswering DOCKER_HOST to the
+	// default socket; a host the user named must answer itself.
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		c, err := client.New(client.FromEnv)
+		if err == nil {
+			_, err = c.Ping(pctx, client.PingOptions{})
+			c.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w at DOCKER_HOST=%s: %s; start dockerd or use --provider process",
+				ErrNoEngine, h, firstLine(err))
+		}
+	}
 	cli, err := testcontainers.NewDockerClientWithOpts(pctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s; start dockerd or use --provider process", ErrNoEngine, firstLine(err))
