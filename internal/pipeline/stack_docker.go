@@ -24,35 +24,35 @@ type Images struct {
 	Old, New string
 }
 
-// imageChoice is what a run asks for, and the local builds of
-// `make images` that stand in for it when it is absent.
+// imageChoice is what a run asks for, and the local build of `make
+// images` that stands in for it when it is absent. An image named by
+// flag or environment gets no stand-in: the user asked for that one.
 type imageChoice struct {
-	want, flag string
-	standIns   []string
+	want, flag, local string
+	standIns          []string
 }
 
 // choices lists the database, old and new images in that order.
 func choices(sc *scenarios.Scenario, im Images) [3]imageChoice {
-	pick := func(override, scenario, def string) string {
-		if override != "" {
-			return override
+	choice := func(override, scenario, def, flag, local string) imageChoice {
+		c := imageChoice{want: override, flag: flag, local: local}
+		if override == "" {
+			c.want, c.standIns = scenario, []string{local}
+			if c.want == "" {
+				c.want = def
+			}
 		}
-		if scenario != "" {
-			return scenario
-		}
-		return def
+		return c
 	}
 	return [3]imageChoice{
-		{pick(im.Database, sc.Database.Image, "postgres:16"), "--db-image", []string{"cutover/postgres:15"}},
-		{pick(im.Old, sc.Old.Image, "oryd/hydra:"+sc.Old.Version), "--old-image",
-			[]string{"cutover/hydra:" + sc.Old.Version}},
-		{pick(im.New, sc.New.Image, "oryd/hydra:"+sc.New.Version), "--new-image",
-			[]string{"cutover/hydra:" + sc.New.Version}},
+		choice(im.Database, sc.Database.Image, "postgres:16", "--db-image", "cutover/postgres:15"),
+		choice(im.Old, sc.Old.Image, "oryd/hydra:"+sc.Old.Version, "--old-image", "cutover/hydra:"+sc.Old.Version),
+		choice(im.New, sc.New.Image, "oryd/hydra:"+sc.New.Version, "--new-image", "cutover/hydra:"+sc.New.Version),
 	}
 }
 
 func imageHint(c imageChoice) string {
-	return fmt.Sprintf("build local images with `make images` (%s) or name another with %s", c.standIns[0], c.flag)
+	return fmt.Sprintf("build local images with `make images` (%s) or name another with %s", c.local, c.flag)
 }
 
 // DockerReady returns nil when a Docker engine answers and holds every
@@ -100,6 +100,7 @@ func (r *run) newDockerStack(ctx context.Context) (stack, error) {
 		return nil, err
 	}
 	st := &dockerStack{e: e, r: r}
+	r.log.Info("docker provider", "run_id", e.RunID, "leftovers", "label "+containers.LabelRun+"="+e.RunID)
 	for i, c := range choices(r.sc, r.o.Images) {
 		img, err := e.Resolve(ctx, c.want, c.standIns, imageHint(c))
 		if err != nil {
@@ -111,8 +112,7 @@ func (r *run) newDockerStack(ctx context.Context) (stack, error) {
 		}
 		st.images[i] = img
 	}
-	r.log.Info("docker provider", "run_id", e.RunID, "label", containers.LabelRun+"="+e.RunID,
-		"postgres", st.images[0], "old", st.images[1], "new", st.images[2])
+	r.log.Info("images", "postgres", st.images[0], "old", st.images[1], "new", st.images[2])
 	return st, nil
 }
 
