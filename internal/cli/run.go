@@ -160,5 +160,6 @@ func chooseProvider(ctx context.Context, e *environ, sc *scenarios.Scenario, im 
 		e.log.Info("provider auto: using process", "docker", err.Error())
 		return "process"
 	}
+	e.log.Info("provider auto: using docker (engine answers, images present)")
 	return "docker"
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -80,23 +81,23 @@ func Connect(ctx context.Context) (*Engine, error) {
 	// testcontainers falls back from an unanswering DOCKER_HOST to the
 	// default socket; a host the user named must answer itself.
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		c, err := client.New(client.FromEnv)
-		if err == nil {
-			_, err = c.Ping(pctx, client.PingOptions{})
-			c.Close()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w at DOCKER_HOST=%s: %s; start dockerd or use --provider process",
-				ErrNoEngine, h, firstLine(err))
+		if err := pingEnv(pctx); err != nil {
+			return nil, noEngine(h, err)
 		}
 	}
 	cli, err := testcontainers.NewDockerClientWithOpts(pctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s; start dockerd or use --provider process", ErrNoEngine, firstLine(err))
+	if err == nil {
+		if _, err = cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+			cli.Close()
+		}
 	}
-	if _, err := cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
-		cli.Close()
-		return nil, fmt.Errorf("%w: %s; start dockerd or use --provider process", ErrNoEngine, firstLine(err))
+	if err != nil {
+		// testcontainers joins the errors of every place it looked;
+		// the default socket's own error says more.
+		if perr := pingEnv(pctx); perr != nil {
+			return nil, noEngine(client.DefaultDockerHost, perr)
+		}
+		return nil, noEngine("", err)
 	}
 	return &Engine{RunID: newRunID(), cli: cli}, nil
 }
@@ -110,6 +111,26 @@ func Available(ctx context.Context) bool {
 	}
 	e.cli.Close()
 	return true
+}
+
+// pingEnv pings the engine that DOCKER_HOST names, or the default
+// socket.
+func pingEnv(ctx context.Context) error {
+	c, err := client.New(client.FromEnv)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Ping(ctx, client.PingOptions{})
+	return err
+}
+
+func noEngine(host string, err error) error {
+	at := ""
+	if host != "" {
+		at = " at " + host
+	}
+	return fmt.Errorf("%w%s (%s); start dockerd or use --provider process", ErrNoEngine, at, cause(err))
 }
 
 func isLoopback(host string) bool {
@@ -316,6 +337,16 @@ func publish(ports []string, fixed bool) func(*container.HostConfig) {
 			hc.PortBindings[port] = []network.PortBinding{{HostIP: loopback, HostPort: hostPort}}
 		}
 	}
+}
+
+// cause returns the network error under err ("connect: connection
+// refused"), else err's first line.
+func cause(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return firstLine(err)
 }
 
 func firstLine(err error) string {

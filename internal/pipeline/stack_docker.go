@@ -172,7 +172,16 @@ func (d *dockerStack) serve(ctx context.Context, side int, cfg hydra.Config) (*s
 		if got != adm {
 			return nil, fmt.Errorf("%s: admin port published on %d, want %d", name, got, adm)
 		}
-		return containers.HTTPReady("http://127.0.0.1:" + strconv.Itoa(adm) + "/health/ready"), nil
+		// The public listener may come up after the admin one; the
+		// load needs both.
+		admin := containers.HTTPReady("http://127.0.0.1:" + strconv.Itoa(adm) + "/health/ready")
+		public := containers.HTTPReady("http://127.0.0.1:" + strconv.Itoa(pub) + "/health/alive")
+		return func(ctx context.Context) error {
+			if err := admin(ctx); err != nil {
+				return err
+			}
+			return public(ctx)
+		}, nil
 	}, 60*time.Second)
 	if err != nil {
 		return nil, err
