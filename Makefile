@@ -7,7 +7,7 @@ HYDRA_OLD := $(CACHE)/hydra/v1.11.10/hydra
 HYDRA_NEW := $(CACHE)/hydra/v2.3.0/hydra
 export CUTOVER_CACHE := $(CACHE)
 
-.PHONY: help build hydra demo test test-short race bench bench-loadgen soak fuzz vet clean
+.PHONY: help build hydra images demo test test-short race bench bench-loadgen soak fuzz vet clean
 
 help:
 	@echo "make demo   - run the built-in Hydra 1.11.10 -> 2.3.0 check and print the report"
@@ -17,6 +17,7 @@ help:
 	@echo "make soak   - the load generator alone for SOAKTIME (default 10m): bounded memory, exact P95"
 	@echo "make fuzz   - fuzz the scenario loader for FUZZTIME (default 30s)"
 	@echo "make hydra  - build both Hydra versions into $(CACHE) (skipped when present)"
+	@echo "make images - build local images cutover/hydra:VERSION, cutover/postgres:15 (needs docker, root)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cutover
@@ -28,6 +29,11 @@ $(HYDRA_NEW):
 	cd internal/hydra/build/v2.3.0 && CGO_ENABLED=0 $(GO) build -trimpath -o $@ github.com/ory/hydra/v2
 
 hydra: $(HYDRA_OLD) $(HYDRA_NEW)
+
+# Local stand-ins for oryd/hydra and postgres on machines without a
+# registry; each is skipped when it already exists.
+images: hydra
+	scripts/images.sh $(CACHE)
 
 # Exit status 3 means the check ran to the end and found the upgrade
 # unsafe; the demo reports it rather than failing make.

@@ -20,6 +20,7 @@ type runConfig struct {
 	scenario string
 	out      string
 	provider string
+	images   pipeline.Images
 }
 
 func cmdRun(ctx context.Context, e *environ, args []string) error {
@@ -28,17 +29,15 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 	fs.StringVar(&cfg.scenario, "scenario", "", "scenario `file` (default: the built-in "+scenarios.DefaultName+"; env CUTOVER_SCENARIO)")
 	fs.StringVar(&cfg.out, "out", "", "`directory` for the reports (JSON, Markdown, HTML, JUnit) and raw results (default cutover-out; env CUTOVER_OUT)")
 	fs.StringVar(&cfg.provider, "provider", "", "how to start the stacks: auto, process or docker (default auto; env CUTOVER_PROVIDER)")
+	fs.StringVar(&cfg.images.Database, "db-image", "", "PostgreSQL `image` for --provider docker (default: the scenario's; env CUTOVER_DB_IMAGE)")
+	fs.StringVar(&cfg.images.Old, "old-image", "", "old server `image` for --provider docker (default: the scenario's; env CUTOVER_OLD_IMAGE)")
+	fs.StringVar(&cfg.images.New, "new-image", "", "new server `image` for --provider docker (default: the scenario's; env CUTOVER_NEW_IMAGE)")
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)
 	}
 	cfg = resolveRun(cfg, e.getenv)
 	switch cfg.provider {
-	case "auto":
-		// The docker provider is not built yet, so auto means process.
-		cfg.provider = "process"
-	case "process":
-	case "docker":
-		return usagef(errors.New("--provider docker: the docker provider is not available in this version; use --provider process"))
+	case "auto", "process", "docker":
 	default:
 		return usagef(fmt.Errorf("--provider: %q is not one of auto, process, docker", cfg.provider))
 	}
@@ -56,6 +55,9 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 			return usagef(fmt.Errorf("--scenario: %w", err))
 		}
 	}
+	if cfg.provider == "auto" {
+		cfg.provider = chooseProvider(ctx, e, sc, cfg.images)
+	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
@@ -63,8 +65,8 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 		return fmt.Errorf("--out: %w", err)
 	}
 	e.log.Info("running scenario", "scenario", sc.Name, "file", sc.File, "provider", cfg.provider, "out", cfg.out)
-	rep, err := pipeline.Run(ctx, pipeline.Options{Scenario: sc, OutDir: cfg.out, Provider: cfg.provider, Log: e.log,
-		NewSecret: e.newSecret})
+	rep, err := pipeline.Run(ctx, pipeline.Options{Scenario: sc, OutDir: cfg.out, Provider: cfg.provider,
+		Images: cfg.images, Log: e.log, NewSecret: e.newSecret})
 	if werr := writeReports(e, cfg.out, rep); werr != nil && err == nil {
 		err = werr
 	}
@@ -94,6 +96,9 @@ func resolveRun(c runConfig, getenv Env) runConfig {
 	c.scenario = pick(c.scenario, "CUTOVER_SCENARIO", "")
 	c.out = pick(c.out, "CUTOVER_OUT", "cutover-out")
 	c.provider = pick(c.provider, "CUTOVER_PROVIDER", "auto")
+	c.images.Database = pick(c.images.Database, "CUTOVER_DB_IMAGE", "")
+	c.images.Old = pick(c.images.Old, "CUTOVER_OLD_IMAGE", "")
+	c.images.New = pick(c.images.New, "CUTOVER_NEW_IMAGE", "")
 	return c
 }
 
@@ -149,4 +154,15 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 	}
 	e.log.Info("reports written", "dir", dir, "verdict", rep.Verdict)
 	return nil
+}
+
+// chooseProvider resolves --provider auto: docker when an engine
+// answers and holds every image the scenario needs, else process.
+func chooseProvider(ctx context.Context, e *environ, sc *scenarios.Scenario, im pipeline.Images) string {
+	if err := pipeline.DockerReady(ctx, sc, im); err != nil {
+		e.log.Info("provider auto: using process", "docker", err.Error())
+		return "process"
+	}
+	e.log.Info("provider auto: using docker (engine answers, images present)")
+	return "docker"
 }

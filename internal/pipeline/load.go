@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cutover-dev/cutover/internal/hydra"
+	"github.com/cutover-dev/cutover/internal/containers"
 	"github.com/cutover-dev/cutover/internal/scrape"
 	"github.com/cutover-dev/cutover/loadgen"
 	"github.com/cutover-dev/cutover/reports"
@@ -18,13 +18,16 @@ import (
 type sideResources struct {
 	points []scrape.Point
 	failed int
+	// container holds the engine's figures for the server's container
+	// (docker provider only).
+	container []containers.StatPoint
 }
 
 func (r *run) plan() loadgen.Plan { return PlanFor(r.sc.Load) }
 
 // load prepares the server's state, then replays the plan against it
 // while sampling its metrics every second.
-func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file string) (*loadgen.Result, sideResources, error) {
+func (r *run) load(ctx context.Context, s *server, plan loadgen.Plan, file string) (*loadgen.Result, sideResources, error) {
 	var rs sideResources
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -50,6 +53,14 @@ func (r *run) load(ctx context.Context, s *hydra.Server, plan loadgen.Plan, file
 		defer wg.Done()
 		rs.points, rs.failed = scrape.Sample(lctx, s.API.MetricsURL(), time.Second)
 	}()
+	if s.stats != nil {
+		wg.Go(func() {
+			var err error
+			if rs.container, err = s.stats(lctx); err != nil {
+				r.log.Warn("container stats", "server", s.Name, "err", err)
+			}
+		})
+	}
 	res, err := loadgen.Run(lctx, plan, ep, f)
 	stop()
 	wg.Wait()

@@ -30,8 +30,10 @@ type Options struct {
 	Scenario *scenarios.Scenario
 	// OutDir receives the vegeta result files; it must exist.
 	OutDir string
-	// Provider is how stacks are started; only "process" is known.
+	// Provider is how stacks are started: "process" or "docker".
 	Provider string
+	// Images override the scenario's container images (docker only).
+	Images Images
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
 	// NewSecret returns a fresh secret (client secrets, the system
@@ -82,8 +84,8 @@ type run struct {
 	log *slog.Logger
 	rep *reports.Report
 
-	pg       *provision.Postgres
-	old, new *hydra.Server
+	st       stack
+	old, new *server
 	clients  []hydra.Client
 	sessions []verify.Session
 	oldView  oldView
@@ -107,43 +109,32 @@ func (r *run) cleanup() {
 	if r.old != nil {
 		r.old.Stop()
 	}
-	if r.pg != nil {
-		r.pg.Close()
+	if r.st != nil {
+		r.st.close()
 	}
 }
 
 func (r *run) all(ctx context.Context) error {
-	if r.o.Provider != "process" {
-		return fmt.Errorf("provider %q: not available; use process", r.o.Provider)
-	}
-	cache, err := hydra.CacheDir()
-	if err != nil {
-		return err
-	}
-	oldBin, err := r.binary(ctx, cache, r.sc.Old)
-	if err != nil {
-		return err
-	}
-	newBin, err := r.binary(ctx, cache, r.sc.New)
-	if err != nil {
+	var err error
+	if r.st, err = r.newStack(ctx); err != nil {
 		return err
 	}
 	r.secret = r.o.NewSecret()
 
 	// 1. Blue database and the old server.
 	r.stage(1, "starting postgres and the old server", "version", r.sc.Old.Version)
-	if r.pg, err = provision.StartPostgres(ctx); err != nil {
+	if err = r.st.startDatabase(ctx); err != nil {
 		return fmt.Errorf("starting postgres: %w", err)
 	}
-	if err := r.pg.CreateDatabase(ctx, "blue"); err != nil {
+	if err := r.st.createDatabase(ctx, "blue"); err != nil {
 		return fmt.Errorf("creating blue database: %w", err)
 	}
-	oldCfg := hydra.Config{Name: "old server", Version: r.sc.Old.Version, Binary: oldBin,
-		DSN: r.pg.DSN("blue"), SystemSecret: r.secret, Env: r.sc.Old.Env}
-	if err := hydra.Migrate(ctx, oldCfg); err != nil {
+	oldCfg := hydra.Config{Name: "old server", Version: r.sc.Old.Version,
+		DSN: r.st.serverDSN("blue"), SystemSecret: r.secret, Env: r.sc.Old.Env}
+	if err := r.st.migrate(ctx, 0, oldCfg); err != nil {
 		return fmt.Errorf("migrating blue database: %w", err)
 	}
-	if r.old, err = hydra.Serve(ctx, oldCfg); err != nil {
+	if r.old, err = r.st.serve(ctx, 0, oldCfg); err != nil {
 		return err
 	}
 
@@ -176,18 +167,18 @@ func (r *run) all(ctx context.Context) error {
 	// 4. Blue-green: clone and migrate.
 	r.old.Stop()
 	r.stage(4, "cloning blue to green and migrating", "version", r.sc.New.Version)
-	if err := r.pg.Clone(ctx, "blue", "green"); err != nil {
+	if err := r.st.clone(ctx, "blue", "green"); err != nil {
 		return fmt.Errorf("cloning blue to green: %w", err)
 	}
-	newCfg := hydra.Config{Name: "new server", Version: r.sc.New.Version, Binary: newBin,
-		DSN: r.pg.DSN("green"), SystemSecret: r.secret, Env: r.sc.New.Env}
+	newCfg := hydra.Config{Name: "new server", Version: r.sc.New.Version,
+		DSN: r.st.serverDSN("green"), SystemSecret: r.secret, Env: r.sc.New.Env}
 	if err := r.migrate(ctx, newCfg); err != nil {
 		return err
 	}
 
 	// 5. The new server on green; sessions.
 	r.stage(5, "starting the new server and checking sessions", "sessions", len(r.sessions))
-	if r.new, err = hydra.Serve(ctx, newCfg); err != nil {
+	if r.new, err = r.st.serve(ctx, 1, newCfg); err != nil {
 		return err
 	}
 	sres, err := verify.Sessions(ctx, r.sessions, introspector(r.new.API))
@@ -239,9 +230,9 @@ func (r *run) binary(ctx context.Context, cache string, s scenarios.Server) (str
 }
 
 func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
-	conn, err := pgx.Connect(ctx, cfg.DSN)
+	conn, err := pgx.Connect(ctx, r.st.dsn("green"))
 	if err != nil {
-		return fmt.Errorf("connecting to green: %w", provision.RedactErr(err, cfg.DSN))
+		return fmt.Errorf("connecting to green: %w", provision.RedactErr(err, r.st.dsn("green")))
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	before, err := verify.SnapshotWrites(ctx, conn)
@@ -249,7 +240,7 @@ func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
 		return err
 	}
 	start := time.Now()
-	if err := hydra.Migrate(ctx, cfg); err != nil {
+	if err := r.st.migrate(ctx, 1, cfg); err != nil {
 		return fmt.Errorf("migrating green database: %w", err)
 	}
 	r.rep.Migration.DurationMS = time.Since(start).Milliseconds()
@@ -269,14 +260,14 @@ func (r *run) migrate(ctx context.Context, cfg hydra.Config) error {
 }
 
 func (r *run) verifyRows(ctx context.Context) error {
-	op, err := pgxpool.New(ctx, r.pg.DSN("blue"))
+	op, err := pgxpool.New(ctx, r.st.dsn("blue"))
 	if err != nil {
-		return provision.RedactErr(err, r.pg.DSN("blue"))
+		return provision.RedactErr(err, r.st.dsn("blue"))
 	}
 	defer op.Close()
-	np, err := pgxpool.New(ctx, r.pg.DSN("green"))
+	np, err := pgxpool.New(ctx, r.st.dsn("green"))
 	if err != nil {
-		return provision.RedactErr(err, r.pg.DSN("green"))
+		return provision.RedactErr(err, r.st.dsn("green"))
 	}
 	defer np.Close()
 	res, err := verify.Tables(ctx, op, np, r.sc.Verify.Mapping(), verify.Options{})
@@ -298,7 +289,7 @@ func (r *run) verifyRows(ctx context.Context) error {
 
 // withLog adds the server's last log line to err when the server has
 // exited, which is then the likely cause.
-func (r *run) withLog(err error, s *hydra.Server) error {
+func (r *run) withLog(err error, s *server) error {
 	if s == nil {
 		return err
 	}
@@ -325,6 +316,7 @@ func (r *run) finish() {
 	opts := compare.DefaultOptions()
 	r.rep.Stats = &opts
 	r.rep.Metrics, r.rep.Calibration = r.rep.Series.Compare(opts)
+	r.rep.Metrics = append(r.rep.Metrics, containerMetrics(r.beforeRs, r.afterRs, r.sc.Load.Warm)...)
 	r.rep.Operations = operations(r.before, r.after, r.sc.Load.Warm)
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,

@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/cutover-dev/cutover/internal/hydra"
 )
 
 // unresponsive is how long a server may fail its health check during a
@@ -19,7 +16,7 @@ const unresponsive = 10 * time.Second
 // watch watches s while a stage runs: when the server exits or stops
 // answering its health endpoint for longer than unresponsive, it calls
 // stop. The returned function tells why it stopped, or nil.
-func watch(ctx context.Context, s *hydra.Server, stop context.CancelFunc) func() error {
+func watch(ctx context.Context, s *server, stop context.CancelFunc) func() error {
 	var (
 		mu    sync.Mutex
 		cause error
@@ -68,12 +65,11 @@ func watch(ctx context.Context, s *hydra.Server, stop context.CancelFunc) func()
 	}
 }
 
-// logTail returns the server's last log lines, secrets scrubbed, for
+// logTail returns the server's telling log line, secrets scrubbed, for
 // an error message.
-func logTail(s *hydra.Server) string {
-	lines := s.LogTail(3)
-	if len(lines) == 0 {
-		return "no log output"
+func logTail(s *server) string {
+	if l := s.LastLog(); l != "" && l != "no output" {
+		return "last log: " + l
 	}
-	return "last log lines: " + strings.Join(lines, " | ")
+	return "no log output"
 }
