@@ -2,6 +2,7 @@ package reports
 
 import (
 	"github.com/cutover-dev/cutover/compare"
+	"github.com/cutover-dev/cutover/internal/replay"
 	"github.com/cutover-dev/cutover/verify"
 )
 
@@ -40,12 +41,14 @@ type Report struct {
 	Calibration []compare.Metric `json:"calibration,omitempty"`
 	// Series are the time series behind the metrics, for plots; they
 	// are written to their own file (samples.json), not to report.json.
-	Series     *Samples       `json:"-"`
-	Operations []Operation    `json:"operations,omitempty"`
-	Migration  Migration      `json:"migration"`
-	Verify     Verify         `json:"verify"`
-	Sessions   Sessions       `json:"sessions"`
-	Gates      []compare.Gate `json:"gates"`
+	Series     *Samples    `json:"-"`
+	Operations []Operation `json:"operations,omitempty"`
+	Migration  Migration   `json:"migration"`
+	Verify     Verify      `json:"verify"`
+	Sessions   Sessions    `json:"sessions"`
+	// Window is the write window, when the scenario has one.
+	Window *Window        `json:"window,omitempty"`
+	Gates  []compare.Gate `json:"gates"`
 }
 
 // A Side names one server.
@@ -141,4 +144,26 @@ type Endpoint struct {
 // Passed reports whether every gate passed and the run was complete.
 func (r *Report) Passed() bool {
 	return !r.Partial && compare.Passed(r.Gates)
+}
+
+// Window is what happened while the old server kept serving after the
+// clone.
+type Window struct {
+	DurationS float64 `json:"duration_s"`
+	// Requests is the traffic sent to the old server during the window.
+	Requests int `json:"requests"`
+	// LostWrites counts, per token table, the rows written during the
+	// window that the new database lacks.
+	LostWrites []verify.TableCount `json:"lost_writes"`
+	// RevokedSessions counts the sessions revoked during the window that
+	// were still active in the new database.
+	RevokedSessions int `json:"revoked_sessions"`
+	// RevokedByCheck is how many tokens cutover itself revoked in the
+	// window; ActiveBeforeReplay and ActiveAfterReplay say how many of
+	// them the new server took for active.
+	RevokedByCheck     int  `json:"revoked_by_check"`
+	ActiveBeforeReplay int  `json:"active_before_replay"`
+	ActiveAfterReplay  *int `json:"active_after_replay,omitempty"`
+	// Replayed is what the replay changed, when it ran.
+	Replayed *replay.Result `json:"replayed,omitempty"`
 }

@@ -243,6 +243,29 @@ func render(w io.Writer, r *Report, md bool) error {
 		d.table([]string{"Side", "Error", "Count"}, body)
 	}
 
+	if w := r.Window; w != nil {
+		d.heading(fmt.Sprintf("Write window: the old server served %.0fs after the clone (%d requests)",
+			w.DurationS, w.Requests))
+		var lost []string
+		for _, t := range w.LostWrites {
+			if t.Rows > 0 {
+				lost = append(lost, fmt.Sprintf("%s %d", t.Table, t.Rows))
+			}
+		}
+		if len(lost) == 0 {
+			lost = []string{"none"}
+		}
+		d.printf("token rows written in the window that the new database lacks: %s\n", strings.Join(lost, ", "))
+		d.printf("sessions revoked in the window, still active in the new database: %d\n", w.RevokedSessions)
+		d.printf("tokens cutover revoked in the window: %d; active on the new server before replay: %d",
+			w.RevokedByCheck, w.ActiveBeforeReplay)
+		if w.ActiveAfterReplay != nil {
+			d.printf("; after replaying %d sessions: %d\n", w.Replayed.Sessions, *w.ActiveAfterReplay)
+		} else {
+			d.printf("; not replayed (window.replay: false)\n")
+		}
+	}
+
 	d.heading("Gates")
 	body = nil
 	for _, g := range r.Gates {

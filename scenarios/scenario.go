@@ -27,6 +27,9 @@ type Scenario struct {
 	Sessions Sessions `yaml:"sessions"`
 	// Migration adds steps to the blue-green migration.
 	Migration Migration `yaml:"migration"`
+	// Window keeps the old server serving between the clone and the
+	// cutover, as a real blue-green migration does.
+	Window Window `yaml:"window"`
 
 	// File is the path the scenario was read from, or "builtin:NAME"
 	// for the embedded flagship.
@@ -203,3 +206,24 @@ type Migration struct {
 	// checks see.
 	AfterSQL string `yaml:"after_sql"`
 }
+
+// Window is the write window: the old server keeps serving between the
+// clone and the cutover, so writes made then are missing on the new
+// database unless they are replayed.
+type Window struct {
+	// Duration is how long traffic continues on the old server after the
+	// clone; empty or 0s means no window (the old server stops first).
+	Duration string `yaml:"duration"`
+	// Revocations is how many tokens, issued before the clone, are
+	// revoked on the old server during the window (0 to 1000).
+	Revocations int `yaml:"revocations"`
+	// Replay applies the window's revocations to the new database before
+	// the session checks (see cutover replay-revocations). Default true.
+	Replay *bool `yaml:"replay"`
+
+	// Dur is Duration, parsed by validation.
+	Dur time.Duration `yaml:"-"`
+}
+
+// Replays reports whether the window's revocations are replayed.
+func (w Window) Replays() bool { return w.Replay == nil || *w.Replay }

@@ -110,6 +110,22 @@ func validate(s *Scenario, l *locator) error {
 			return l.errorf(p, "sessions.expected[%d].reason: say why the difference is expected", i)
 		}
 	}
+	if w := &s.Window; w.Duration != "" {
+		d, err := time.ParseDuration(w.Duration)
+		switch {
+		case err != nil:
+			return l.errorf("$.window.duration", "window.duration: %q is not a duration such as 10s", w.Duration)
+		case d < 0 || d > 10*time.Minute:
+			return l.errorf("$.window.duration", "window.duration: must be between 0s and 10m, got %v", d)
+		}
+		w.Dur = d
+	}
+	if n := s.Window.Revocations; n < 0 || n > 1000 {
+		return l.errorf("$.window.revocations", "window.revocations: must be between 0 and 1000, got %d", n)
+	}
+	if s.Window.Revocations > 0 && s.Window.Dur == 0 {
+		return l.errorf("$.window.revocations", "window.revocations: needs a window.duration")
+	}
 	if g := s.Gates; g.MaxErrorRate > 1 {
 		return l.errorf("$.gates.max_error_rate", "gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
 	}

@@ -43,7 +43,9 @@ var commands = map[string]command{
 	"run":      {"run the whole upgrade check (default: the built-in Hydra 1.11 → 2.3 scenario)", cmdRun},
 	"scenario": {"print the built-in scenario, to copy and edit", cmdScenario},
 	"sessions": {"check that the sessions of an old Hydra database survive in a new one", cmdSessions},
-	"version":  {"print cutover's version", cmdVersion},
+	"replay-revocations": {"revoke in the new database what was revoked in the old one after the clone",
+		cmdReplayRevocations},
+	"version": {"print cutover's version", cmdVersion},
 }
 
 // Run runs the cutover command line args (without the program name).
@@ -82,7 +84,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-18s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun 'cutover COMMAND -h' for a command's flags.\n")
 	fmt.Fprintf(w, "Exit status: 0 pass, 1 error, 2 usage, 3 a gate failed.\n")

@@ -491,3 +491,60 @@ func TestBrokenSessionsAreReported(t *testing.T) {
 		t.Errorf("verify counted %d missing rows, want at least the 2 deleted", rep.Verify.Missing)
 	}
 }
+
+// TestWriteWindowRevocationsReplayed keeps the old server serving after
+// the clone and revokes tokens there: the new server must take them for
+// active before the replay (the gap a blue-green migration opens) and
+// for inactive after it.
+func TestWriteWindowRevocationsReplayed(t *testing.T) {
+	tmp := isolate(t)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	e := &environ{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, log: newLogger(&stderr)}
+	err := cmdRun(context.Background(), e, []string{"--scenario", "testdata/e2e-window.yaml", "--out", out, "--provider", "process"})
+	if err != nil && !errors.Is(err, ErrGateFailed) {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	awaitNoLeftovers(t, tmp)
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Window *struct {
+			Requests   int
+			LostWrites []struct {
+				Table string
+				Rows  int64
+			} `json:"lost_writes"`
+			RevokedSessions    int  `json:"revoked_sessions"`
+			RevokedByCheck     int  `json:"revoked_by_check"`
+			ActiveBeforeReplay int  `json:"active_before_replay"`
+			ActiveAfterReplay  *int `json:"active_after_replay"`
+		}
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	w := rep.Window
+	if w == nil {
+		t.Fatalf("report has no window section:\n%s", stdout.String())
+	}
+	if w.RevokedByCheck != 3 || w.ActiveBeforeReplay != 3 {
+		t.Errorf("revoked %d in the window, %d active on the new server before replay; want 3 and 3",
+			w.RevokedByCheck, w.ActiveBeforeReplay)
+	}
+	if w.ActiveAfterReplay == nil || *w.ActiveAfterReplay != 0 {
+		t.Errorf("active after replay = %v, want 0", w.ActiveAfterReplay)
+	}
+	if w.RevokedSessions < 3 {
+		t.Errorf("verify found %d sessions revoked in the window, want at least the 3 revoked", w.RevokedSessions)
+	}
+	lost := int64(0)
+	for _, tc := range w.LostWrites {
+		lost += tc.Rows
+	}
+	if w.Requests == 0 || lost == 0 {
+		t.Errorf("window sent %d requests and lost %d token rows; want traffic and lost writes", w.Requests, lost)
+	}
+}

@@ -89,13 +89,16 @@ type run struct {
 	clients  []hydra.Client
 	sessions []verify.Session
 	oldView  oldView
-	before   *loadgen.Result
-	after    *loadgen.Result
-	calib    *loadgen.Result // second old-side load (A/A), with load.calibrate
-	calibRs  sideResources
-	beforeRs sideResources
-	afterRs  sideResources
-	secret   string
+	// windowToks are the tokens revoked on the old server during the
+	// write window.
+	windowToks []windowToken
+	before     *loadgen.Result
+	after      *loadgen.Result
+	calib      *loadgen.Result // second old-side load (A/A), with load.calibrate
+	calibRs    sideResources
+	beforeRs   sideResources
+	afterRs    sideResources
+	secret     string
 }
 
 func (r *run) stage(n int, msg string, args ...any) {
@@ -165,10 +168,17 @@ func (r *run) all(ctx context.Context) error {
 	}
 
 	// 4. Blue-green: clone and migrate.
-	r.old.Stop()
-	r.stage(4, "cloning blue to green and migrating", "version", r.sc.New.Version)
-	if err := r.st.clone(ctx, "blue", "green"); err != nil {
-		return fmt.Errorf("cloning blue to green: %w", err)
+	if r.sc.Window.Dur > 0 {
+		r.stage(4, "cloning blue to green and migrating", "version", r.sc.New.Version)
+		if err := r.cloneWithWindow(ctx); err != nil {
+			return err
+		}
+	} else {
+		r.old.Stop()
+		r.stage(4, "cloning blue to green and migrating", "version", r.sc.New.Version)
+		if err := r.st.clone(ctx, "blue", "green"); err != nil {
+			return fmt.Errorf("cloning blue to green: %w", err)
+		}
 	}
 	newCfg := hydra.Config{Name: "new server", Version: r.sc.New.Version,
 		DSN: r.st.serverDSN("green"), SystemSecret: r.secret, Env: r.sc.New.Env}
@@ -187,6 +197,11 @@ func (r *run) all(ctx context.Context) error {
 	}
 	if err := r.compareNew(ctx, sres); err != nil {
 		return fmt.Errorf("checking sessions: %w", r.withLog(err, r.new))
+	}
+	if r.rep.Window != nil {
+		if err := r.checkWindow(ctx, sres); err != nil {
+			return fmt.Errorf("checking the write window: %w", r.withLog(err, r.new))
+		}
 	}
 	r.setSessions(sres)
 

@@ -242,3 +242,35 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// CloneLive copies database src to a new database dst with pg_dump and
+// pg_restore, as the owner role, while other sessions (a running
+// server) stay connected to src. The copy is of one consistent
+// snapshot; what is written to src afterwards is not in dst.
+func (pg *Postgres) CloneLive(ctx context.Context, src, dst string) error {
+	if err := pg.CreateDatabase(ctx, dst); err != nil {
+		return err
+	}
+	conn := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", pg.Role}
+	dump := exec.CommandContext(ctx, filepath.Join(pg.bin, "pg_dump"), append(conn, "-Fc", src)...)
+	restore := exec.CommandContext(ctx, filepath.Join(pg.bin, "pg_restore"), append(conn, "--no-owner", "-d", dst)...)
+	// The cluster trusts loopback connections; no password is passed.
+	pipe, err := dump.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("pg_dump: %w", err)
+	}
+	restore.Stdin = pipe
+	dumpErr, restoreErr := newTail(5), newTail(5)
+	dump.Stderr, restore.Stderr = dumpErr, restoreErr
+	if err := dump.Start(); err != nil {
+		return fmt.Errorf("pg_dump: %w", err)
+	}
+	if err := restore.Run(); err != nil {
+		dump.Wait()
+		return fmt.Errorf("pg_restore: %w: %s", err, restoreErr.Cause())
+	}
+	if err := dump.Wait(); err != nil {
+		return fmt.Errorf("pg_dump: %w: %s", err, dumpErr.Cause())
+	}
+	return nil
+}

@@ -68,7 +68,7 @@ func (t *tail) Last() string {
 func (t *tail) Cause() string {
 	for _, l := range slices.Backward(t.Lines(t.max)) {
 		if strings.Contains(l, "FATAL") || strings.Contains(l, "PANIC") || strings.Contains(l, "level=fatal") ||
-			strings.Contains(l, "level=error") {
+			strings.Contains(l, "level=error") || strings.Contains(l, "error:") {
 			return l
 		}
 	}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cutover-dev/cutover/internal/replay"
+	"github.com/cutover-dev/cutover/verify"
+)
+
+// cmdReplayRevocations finds the sessions revoked on the old database
+// after it was cloned (the write window) that are still active in the
+// new one, and revokes them there.
+func cmdReplayRevocations(ctx context.Context, e *environ, args []string) error {
+	fs := newFlags(e, "replay-revocations", "replay-revocations --old DSN --new DSN [--dry-run]")
+	var oldDSN, newDSN string
+	var dry bool
+	fs.StringVar(&oldDSN, "old", "", "connection `string` of the old database, which kept serving after the clone (env CUTOVER_OLD_DSN)")
+	fs.StringVar(&newDSN, "new", "", "connection `string` of the new (migrated) database (env CUTOVER_NEW_DSN)")
+	fs.BoolVar(&dry, "dry-run", false, "only list what would be replayed")
+	if err := parse(fs, args); err != nil {
+		return helpOK(fs, err)
+	}
+	if oldDSN == "" {
+		oldDSN = e.getenv("CUTOVER_OLD_DSN")
+	}
+	if newDSN == "" {
+		newDSN = e.getenv("CUTOVER_NEW_DSN")
+	}
+	for _, f := range []struct{ name, dsn string }{{"--old", oldDSN}, {"--new", newDSN}} {
+		if f.dsn == "" {
+			return usagef(fmt.Errorf("%s: a database connection string is required", f.name))
+		}
+		if err := verify.ParseDSN(f.dsn); err != nil {
+			return usagef(fmt.Errorf("%s: %w", f.name, err))
+		}
+	}
+	w, err := verify.WindowDSN(ctx, oldDSN, newDSN)
+	if err != nil {
+		return err
+	}
+	for _, t := range w.LostWrites {
+		if t.Rows > 0 {
+			fmt.Fprintf(e.stdout, "lost writes: %s: %d rows in the old database only\n", t.Table, t.Rows)
+		}
+	}
+	fmt.Fprintf(e.stdout, "sessions revoked in the old database, active in the new: %d\n", len(w.Revoked))
+	for _, id := range w.Revoked {
+		fmt.Fprintf(e.stdout, "  request %s\n", id)
+	}
+	if dry || len(w.Revoked) == 0 {
+		return nil
+	}
+	res, err := replay.RevocationsDSN(ctx, newDSN, w.Revoked)
+	if err != nil {
+		return fmt.Errorf("new database: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "replayed %d sessions: %d access tokens deleted, %d refresh tokens deactivated\n",
+		res.Sessions, res.AccessDeleted, res.RefreshDeactivated)
+	return nil
+}
