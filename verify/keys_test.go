@@ -79,6 +79,27 @@ func TestKeyTypes(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("diffs:\ngot  %q\nwant %q", got, want)
 	}
+
+	// The same differences, expected: counted apart, with the reason.
+	m.Tables[0].Expect = []verify.Expect{
+		{Kind: verify.KindMissing, Reason: "purged"},
+		{Kind: verify.KindExtra, Reason: "added"},
+		{Columns: []string{"v"}, Reason: "rewritten"},
+	}
+	res, err = verify.Tables(ctx, op, np, m, verify.Options{ChunkRows: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ints := res.Tables[slices.IndexFunc(res.Tables, func(t verify.TableResult) bool { return t.Table == "ints" })]
+	if ints.Unexpected() != 0 || ints.ExpectedMissing != 1 || ints.ExpectedExtra != 1 || ints.ExpectedChanged != 1 {
+		t.Errorf("ints: got %d unexpected, expected %d missing, %d extra, %d changed; want 0, 1, 1, 1",
+			ints.Unexpected(), ints.ExpectedMissing, ints.ExpectedExtra, ints.ExpectedChanged)
+	}
+	for _, d := range ints.Diffs {
+		if !d.Expected || d.Reason == "" {
+			t.Errorf("ints: diff %+v not marked expected with its reason", d)
+		}
+	}
 }
 
 // md5UUID is PostgreSQL's md5(s)::uuid.
