@@ -7,7 +7,7 @@ HYDRA_OLD := $(CACHE)/hydra/v1.11.10/hydra
 HYDRA_NEW := $(CACHE)/hydra/v2.3.0/hydra
 export CUTOVER_CACHE := $(CACHE)
 
-.PHONY: help build hydra images demo test test-short race bench bench-loadgen soak fuzz vet clean
+.PHONY: help build hydra images demo test test-short race bench bench-loadgen bench-verify soak dbgen fuzz vet clean
 
 help:
 	@echo "make demo   - run the built-in Hydra 1.11.10 -> 2.3.0 check and print the report"
@@ -15,6 +15,8 @@ help:
 	@echo "make bench  - benchmarks"
 	@echo "make bench-loadgen - loadgen against raw vegeta, 6 interleaved runs"
 	@echo "make soak   - the load generator alone for SOAKTIME (default 10m): bounded memory, exact P95"
+	@echo "make bench-verify - verify against the floor and a naive compare on two BENCH_ROWS-row tables (default 10M)"
+	@echo "make dbgen DSN=... TOKENS=N - fill a Hydra v1.11.10 database with N generated token rows"
 	@echo "make fuzz   - fuzz the scenario loader for FUZZTIME (default 30s)"
 	@echo "make hydra  - build both Hydra versions into $(CACHE) (skipped when present)"
 	@echo "make images - build local images cutover/hydra:VERSION, cutover/postgres:15 (needs docker, root)"
@@ -75,3 +77,16 @@ soak:
 
 clean:
 	rm -rf bin cutover-out
+
+# verify's speed goal: two identical BENCH_ROWS-row token tables (and a
+# copy with 100 changed rows), generated once per run; prints verify's
+# time, the floor (a bare hash scan of both tables) and a naive
+# fetch-and-compare. 10M rows take several minutes to generate.
+BENCH_ROWS ?= 10000000
+bench-verify:
+	CUTOVER_BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench BenchmarkVerify -benchtime 1x -benchmem \
+		-timeout 90m ./verify
+
+TOKENS ?= 1000000
+dbgen:
+	$(GO) run ./internal/dbgen/cmd/dbgen -dsn '$(DSN)' -tokens $(TOKENS)

@@ -68,6 +68,12 @@ const (
 )
 
 // An Expect is a difference the migration is known to make.
+//
+// An expectation covers every row of its table of its kind: there is
+// no per-row condition yet, so an expected missing row hides any other
+// missing row of the same table, and an expected change of a column
+// hides unexpected changes of that column alone. Keep expectations to
+// tables and columns where that is acceptable.
 type Expect struct {
 	// Kind is KindChanged (the default), KindMissing or KindExtra.
 	Kind string

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"strings"
 )
 
 // TableResult is the comparison of one table.
@@ -103,9 +102,9 @@ func (r *TablesResult) add(t TableResult) {
 }
 
 // displayKey renders a key for a result: JSON text, or a fingerprint.
-func displayKey(key []string, fingerprinted bool) string {
+func displayKey(key []*string, fingerprinted bool) string {
 	if fingerprinted {
-		return fingerprint(strings.Join(key, "\x00"))
+		return fingerprint(keyID(key))
 	}
 	b, _ := json.Marshal(key)
 	return string(b)

@@ -39,7 +39,7 @@ type differ struct {
 
 // A row is one row's key, hash and per-column hashes.
 type row struct {
-	key  []string
+	key  []*string // nil for a NULL key column
 	hash int64
 	cols []int64
 }
@@ -58,7 +58,7 @@ func (d *differ) rows(ctx context.Context, s *side, src, table string, key []str
 		if err := rows.Scan(&rw.key, &rw.hash, &rw.cols); err != nil {
 			return fmt.Errorf("reading row hashes: %w", err)
 		}
-		id := strings.Join(rw.key, "\x00")
+		id := keyID(rw.key)
 		mu.Lock()
 		out[id] = append(out[id], rw)
 		mu.Unlock()
@@ -120,7 +120,7 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 	return nil
 }
 
-func (d *differ) changed(key []string, o, n row) Diff {
+func (d *differ) changed(key []*string, o, n row) Diff {
 	var cols []string
 	for i, c := range d.p.compared {
 		if i < len(o.cols) && i < len(n.cols) && o.cols[i] != n.cols[i] {
@@ -137,7 +137,7 @@ func (d *differ) changed(key []string, o, n row) Diff {
 
 // kind builds a diff, marking it expected when the mapping says so.
 // kind is the counting kind: missing, extra or changed.
-func (d *differ) kind(key []string, kind string, cols []string) Diff {
+func (d *differ) kind(key []*string, kind string, cols []string) Diff {
 	df := Diff{Key: displayKey(key, d.p.t.FingerprintKey), Kind: kind, Columns: cols}
 	for _, x := range d.p.t.Expect {
 		xk := x.Kind
@@ -207,4 +207,20 @@ func (d *differ) finish() {
 		d.diffs = d.diffs[:d.e.o.MaxDiffs]
 	}
 	d.tr.Diffs = d.diffs
+}
+
+// keyID joins a key's values into one map key; NULL is told apart from
+// every string.
+func keyID(key []*string) string {
+	var b strings.Builder
+	for _, k := range key {
+		if k == nil {
+			b.WriteString("\x01")
+		} else {
+			b.WriteString("\x02")
+			b.WriteString(*k)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
 }

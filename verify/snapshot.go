@@ -23,6 +23,9 @@ type side struct {
 var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 
 func openSide(ctx context.Context, name string, pool *pgxpool.Pool, workers int) (*side, error) {
+	if pool.Config().MaxConns < 2 {
+		return nil, fmt.Errorf("%s database: the pool needs at least 2 connections, one to hold the snapshot", name)
+	}
 	s := &side{name: name, pool: pool}
 	if workers <= 0 {
 		workers = max(1, int(pool.Config().MaxConns)-1)

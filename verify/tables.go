@@ -362,8 +362,9 @@ func colHashes(exprs []string) string {
 // keyHash returns the SQL of a 64-bit hash of a key, computed from the
 // key columns' text so that both sides agree whatever their types.
 func keyHash(key []string) string {
+	// A NULL key column lands in chunk 0 rather than in no chunk.
 	if len(key) == 1 {
-		return "hashtextextended(" + key[0] + "::text, 0)"
+		return "coalesce(hashtextextended(" + key[0] + "::text, 0), 0)"
 	}
 	return "hash_record_extended(ROW(" + textArray(key) + "), 0)"
 }

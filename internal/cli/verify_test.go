@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cutover-dev/cutover/internal/provision"
+	"github.com/jackc/pgx/v5"
+)
+
+func TestVerifyUsage(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("tables:\n  - table: t\n    key: [id]\n    normalize: {a: nope}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no old", []string{"verify", "--new", "postgres://x/y"}, "--old: a database DSN is required"},
+		{"no new", []string{"verify", "--old", "postgres://x/y"}, "--new: a database DSN is required"},
+		{"bad format", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--format", "xml"},
+			`--format: "xml" is not one of text, json`},
+		{"bad workers", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--workers", "0"},
+			"--workers: must be between 1 and 64"},
+		{"bad mapping", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping", bad},
+			bad + ":4:20: verify.tables[0].normalize.a: unknown normalizer"},
+		{"missing mapping", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping",
+			filepath.Join(dir, "none.yaml")}, "--mapping: reading mapping"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := Run(context.Background(), tt.args, nil, &out, &errb, nil)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("cutover %v: got %v, want an error starting %q", tt.args, err, tt.want)
+			}
+			if got := ExitCode(err); got != ExitUsage {
+				t.Errorf("exit code: got %d, want %d", got, ExitUsage)
+			}
+		})
+	}
+}
+
+// TestVerifyCommand runs `cutover verify` on two real databases, one
+// with a changed row, and checks the report, the exit status and that
+// the changed token's signature is not printed.
+func TestVerifyCommand(t *testing.T) {
+	ctx := context.Background()
+	pg, err := provision.StartPostgres(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	for _, db := range []string{"a", "b"} {
+		if err := pg.CreateDatabase(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		c, err := pgx.Connect(ctx, pg.DSN(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Exec(ctx, `CREATE TABLE tokens (signature text PRIMARY KEY, scope text NOT NULL);
+			INSERT INTO tokens SELECT 'sig-secret-' || i, 'openid' FROM generate_series(1, 5000) i`)
+		if err == nil && db == "b" {
+			_, err = c.Exec(ctx, "UPDATE tokens SET scope = 'admin' WHERE signature = 'sig-secret-42'")
+		}
+		c.Close(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mapping := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(mapping, []byte("tables:\n  - {table: tokens, key: [signature], fingerprint_key: true}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := func(k string) string {
+		return map[string]string{"CUTOVER_OLD_DSN": pg.DSN("a"), "CUTOVER_NEW_DSN": pg.DSN("b")}[k]
+	}
+	err = Run(ctx, []string{"verify", "--mapping", mapping, "--chunk-rows", "100"}, nil, &out, &errb, env)
+	if got := ExitCode(err); got != ExitGateFailed {
+		t.Fatalf("exit code: got %d (%v), want %d; stderr:\n%s", got, err, ExitGateFailed, errb.String())
+	}
+	for _, want := range []string{"Rows: 5000 compared, 0 missing, 0 extra, 1 changed", "tokens: changed sha256:", "[scope]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out.String())
+		}
+	}
+	all := out.String() + errb.String()
+	if strings.Contains(all, "sig-secret") {
+		t.Errorf("a token signature was printed:\n%s", all)
+	}
+	if strings.Contains(errb.String(), pg.DSN("a")) {
+		t.Errorf("a DSN with its password was logged:\n%s", errb.String())
+	}
+	if !strings.Contains(errb.String(), "comparing table") {
+		t.Errorf("no progress on stderr:\n%s", errb.String())
+	}
+}

@@ -1,0 +1,80 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseMapping(t *testing.T) {
+	const good = `ignore_columns: [nid]
+tables:
+  - table: hydra_client
+    key: [id]
+    rename: {pk: pk_deprecated}
+    convert: {contacts: pipe_list}
+    normalize: {metadata: jsonb}
+    expect:
+      - columns: [owner]
+        reason: owners are rewritten
+`
+	v, err := ParseMapping("good.yaml", []byte(good))
+	if err != nil {
+		t.Fatalf("ParseMapping(good): %v", err)
+	}
+	m := v.Mapping()
+	if got := m.Tables[0].Normalize; got["contacts"] != "pipe_list" || got["metadata"] != "jsonb" {
+		t.Errorf("normalizers: got %v, want convert and normalize merged", got)
+	}
+	if got := m.Tables[0].Rename["pk"]; got != "pk_deprecated" {
+		t.Errorf("rename pk: got %q, want pk_deprecated", got)
+	}
+	if got := m.Tables[0].Expect; len(got) != 1 || got[0].Reason != "owners are rewritten" {
+		t.Errorf("expect: got %+v", got)
+	}
+
+	for _, tt := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown normalizer", "tables:\n  - table: t\n    key: [id]\n    normalize: {a: pipes}\n",
+			`bad.yaml:4:20: verify.tables[0].normalize.a: unknown normalizer "pipes"`},
+		{"no reason", "tables:\n  - table: t\n    key: [id]\n    expect:\n      - columns: [a]\n",
+			"bad.yaml:5:16: verify.tables[0].expect[0].reason: must say why"},
+		{"bad kind", "tables:\n  - table: t\n    key: [id]\n    expect:\n      - {kind: gone, reason: x}\n",
+			`bad.yaml:5:16: verify.tables[0].expect[0].kind: unknown kind "gone"`},
+		{"no key", "tables:\n  - table: t\n", "bad.yaml:2:10: verify.tables[0].key: must name at least one column"},
+		{"old_sql not a select", "tables:\n  - table: t\n    key: [id]\n    old_sql: DELETE FROM t\n",
+			"bad.yaml:4:14: verify.tables[0].old_sql: must be a SELECT"},
+		{"unknown key", "tables:\n  - table: t\n    key: [id]\n    colour: red\n", "bad.yaml:4:"},
+		{"empty", "\n", "bad.yaml: mapping is empty"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseMapping("bad.yaml", []byte(tt.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("ParseMapping(%q): got %v, want an error starting %q", tt.yaml, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFlagshipMapping checks that the flagship scenario maps every
+// Hydra table that holds data, so that no table is compared by count
+// only by mistake.
+func TestFlagshipMapping(t *testing.T) {
+	m := Default().Verify.Mapping()
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"hydra_client", "hydra_jwk", "hydra_oauth2_access", "hydra_oauth2_refresh", "hydra_oauth2_code",
+		"hydra_oauth2_oidc", "hydra_oauth2_pkce", "hydra_oauth2_flow", "hydra_oauth2_authentication_session",
+		"hydra_oauth2_jti_blacklist", "hydra_oauth2_logout_request", "hydra_oauth2_obfuscated_authentication_session",
+		"hydra_oauth2_trusted_jwt_bearer_issuer"}
+	got := map[string]bool{}
+	for _, tm := range m.Tables {
+		got[tm.Table] = true
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("flagship mapping: table %s not mapped", w)
+		}
+	}
+}
