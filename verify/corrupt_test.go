@@ -77,7 +77,9 @@ func TestCorruptions(t *testing.T) {
 			var got []string
 			for _, tr := range res.Tables {
 				for _, d := range tr.Diffs {
-					got = append(got, diffID(tr.Table, d))
+					if !knownDefect(tr.Table, d) {
+						got = append(got, diffID(tr.Table, d))
+					}
 				}
 			}
 			slices.Sort(got)
@@ -131,11 +133,21 @@ func TestNormalizers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Unexpected() != 0 || res.ExpectedChanged != 1 {
-		t.Errorf("got %d unexpected and %d expected changes, want 0 and 1", res.Unexpected(), res.ExpectedChanged)
+	expected := res.ExpectedChanged
+	for _, tr := range res.Tables {
+		if tr.Table == "hydra_oauth2_flow" {
+			expected -= tr.ExpectedChanged
+		}
+	}
+	if res.Unexpected() != 0 || expected != 1 {
+		t.Errorf("got %d unexpected and %d expected changes (besides the flow defect), want 0 and 1",
+			res.Unexpected(), expected)
 	}
 	for _, tr := range res.Tables {
 		for _, d := range tr.Diffs {
+			if knownDefect(tr.Table, d) {
+				continue
+			}
 			if tr.Table != "hydra_oauth2_refresh" || !d.Expected || d.Reason != "scopes are rewritten" {
 				t.Errorf("table %s: unexpected diff %+v", tr.Table, d)
 			}
@@ -144,4 +156,11 @@ func TestNormalizers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// knownDefect reports whether d is the upstream flow-merge defect that
+// the flagship mapping expects (see the mapping of hydra_oauth2_flow):
+// every generated flow shows it, whatever was corrupted.
+func knownDefect(table string, d verify.Diff) bool {
+	return table == "hydra_oauth2_flow" && d.Expected && strings.HasPrefix(d.Reason, "upstream defect")
 }

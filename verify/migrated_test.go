@@ -143,6 +143,14 @@ func TestCleanMigration(t *testing.T) {
 	if res.Unexpected() != 0 {
 		t.Errorf("unexpected differences: got %d, want 0", res.Unexpected())
 	}
+	// The upstream flow-merge defect: every migrated flow with a handled
+	// login comes out as a failed login, so the mapping, which says what
+	// the merge should produce, counts those as expected changes.
+	for _, tr := range res.Tables {
+		if tr.Table == "hydra_oauth2_flow" && tr.ExpectedChanged == 0 {
+			t.Errorf("hydra_oauth2_flow: no row shows the known defect (of %d)", tr.RowsOld)
+		}
+	}
 }
 
 func head(d []verify.Diff) []verify.Diff {
