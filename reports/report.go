@@ -89,11 +89,16 @@ type Migration struct {
 
 // Verify is the row-level comparison.
 type Verify struct {
-	RowsCompared int64                `json:"rows_compared"`
-	Missing      int64                `json:"missing"`
-	Extra        int64                `json:"extra"`
-	Changed      int64                `json:"changed"`
-	Tables       []verify.TableResult `json:"tables"`
+	RowsCompared int64 `json:"rows_compared"`
+	Missing      int64 `json:"missing"`
+	Extra        int64 `json:"extra"`
+	Changed      int64 `json:"changed"`
+	// ExpectedMissing, ExpectedExtra and ExpectedChanged count the
+	// differences the mapping expects, apart from the unexpected ones.
+	ExpectedMissing int64                `json:"expected_missing"`
+	ExpectedExtra   int64                `json:"expected_extra"`
+	ExpectedChanged int64                `json:"expected_changed"`
+	Tables          []verify.TableResult `json:"tables"`
 }
 
 // Sessions is the behavioural check of sessions issued before cutover.
