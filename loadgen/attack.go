@@ -97,9 +97,11 @@ func Run(ctx context.Context, p Plan, ep Endpoints, results io.Writer) (*Result,
 	if maxSamples == 0 {
 		maxSamples = 1_000_000
 	}
+	// The timeout is applied per request by the observer, through the
+	// request's context: an http.Client timeout around a RoundTripper
+	// that is not an *http.Transport costs a goroutine per request.
 	client := &http.Client{
-		Timeout: timeout,
-		Transport: &observer{st: st, next: &http.Transport{
+		Transport: &observer{st: st, timeout: timeout, next: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConnsPerHost: int(workers),
 			IdleConnTimeout:     30 * time.Second,

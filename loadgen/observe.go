@@ -2,10 +2,12 @@ package loadgen
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // observer sits between vegeta and the network. It reads refresh
@@ -13,11 +15,35 @@ import (
 // runs an authorization-code operation as one whole flow. It is the
 // only place that sees response bodies.
 type observer struct {
-	st   *state
-	next http.RoundTripper
+	st      *state
+	timeout time.Duration // per request, to the end of the body
+	next    http.RoundTripper
 }
 
 func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), o.timeout)
+	resp, err := o.roundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends its request's context when closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+func (o *observer) roundTrip(req *http.Request) (*http.Response, error) {
 	tg, ok := parseFragment("#" + req.URL.Fragment)
 	switch {
 	case ok && tg.op == AuthorizationCode && tg.n >= 0 && o.st.ep.AuthorizationCode != nil:
