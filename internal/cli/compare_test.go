@@ -60,7 +60,7 @@ func TestCompareCommand(t *testing.T) {
 		stdout string
 	}{
 		{"same", []string{base, same}, ExitOK, "API P95"},
-		{"slower", []string{base, slow}, ExitGateFailed, "FAIL    latency_p95_regression"},
+		{"slower", []string{base, slow}, ExitGateFailed, "FAIL    latency_p95_ms_regression"},
 		{"old against new of one run", []string{"--before-side", "old", slow, slow}, ExitGateFailed, "worse"},
 		{"files", []string{"--out", out, base, slow}, ExitGateFailed, "Gates"},
 		{"help", []string{"-h"}, ExitOK, ""},
