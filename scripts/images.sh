@@ -27,7 +27,7 @@ for v in v1.11.10 v2.3.0; do
 	trap 'rm -rf "$ctx"' EXIT
 	cp "$bin" "$ctx/hydra"
 	cp "$here/images/hydra/Dockerfile" "$ctx/Dockerfile"
-	mkdir "$ctx/tmp"
+	mkdir -m 1777 "$ctx/tmp"
 	docker build -q --label dev.cutover.image=hydra -t "$img" "$ctx" >/dev/null
 	rm -rf "$ctx"
 	trap - EXIT

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover-dev/cutover/compare"
 	"github.com/cutover-dev/cutover/internal/containers"
+	"github.com/cutover-dev/cutover/internal/hydra"
 	"github.com/cutover-dev/cutover/scenarios"
 )
 
@@ -170,4 +171,41 @@ func TestDockerServerExitsDuringStartup(t *testing.T) {
 		t.Errorf("got %q, want one line starting %q", err, want)
 	}
 	noLeftovers(t, w.id())
+}
+
+// BenchmarkDockerStackStartup measures the start-up of one stack with
+// the docker provider: the PostgreSQL container until it answers a
+// query, the blue database, the migration container, and the old
+// server container until both its listeners are ready; then removal.
+func BenchmarkDockerStackStartup(b *testing.B) {
+	sc := scenarios.Default()
+	if err := DockerReady(context.Background(), sc, Images{}); err != nil {
+		b.Skipf("docker provider not ready: %v", err)
+	}
+	b.ReportAllocs()
+	ctx := context.Background()
+	for b.Loop() {
+		r := &run{o: Options{Provider: "docker"}, sc: sc, log: slog.New(slog.DiscardHandler)}
+		st, err := r.newStack(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := hydra.Config{Name: "old server", Version: sc.Old.Version, SystemSecret: randomSecret(),
+			Env: sc.Old.Env}
+		err = st.startDatabase(ctx)
+		if err == nil {
+			err = st.createDatabase(ctx, "blue")
+		}
+		if err == nil {
+			cfg.DSN = st.serverDSN("blue")
+			err = st.migrate(ctx, 0, cfg)
+		}
+		if err == nil {
+			_, err = st.serve(ctx, 0, cfg)
+		}
+		st.close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
