@@ -348,23 +348,30 @@ func serverPid(t *testing.T) int {
 }
 
 // TestServerFailsDuringLoad crashes or freezes the old server while it
-// is under load and checks that the run ends on its own with an error
-// naming the stage and the server, and leaves nothing behind.
+// is under load or being seeded and checks that the run ends on its own
+// with an error naming the stage and the server, and leaves nothing
+// behind.
 func TestServerFailsDuringLoad(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		sig  syscall.Signal
-		want string
+		name  string
+		stage string // the log line after which the signal is sent
+		delay time.Duration
+		sig   syscall.Signal
+		want  []string // in the error
 	}{
-		{"crash", syscall.SIGKILL, "exited"},
-		{"hang", syscall.SIGSTOP, "stopped answering its health check"},
+		// 2.5 s in, the load's state is prepared and vegeta is sending.
+		{"crash under load", "loading the old server", 2500 * time.Millisecond, syscall.SIGKILL,
+			[]string{"loading old server", "old server (hydra v1.11.10)", "exited"}},
+		{"hang under load", "loading the old server", 2500 * time.Millisecond, syscall.SIGSTOP,
+			[]string{"loading old server", "old server (hydra v1.11.10)", "stopped answering its health check"}},
+		{"hang while seeding", "seeding the old server", time.Millisecond, syscall.SIGSTOP,
+			[]string{"seeding", "old server (hydra v1.11.10)", "stopped answering its health check"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tmp := isolate(t)
 			out := filepath.Join(t.TempDir(), "out")
 			var stdout bytes.Buffer
-			// 2.5 s in, the load's state is prepared and vegeta is sending.
-			stderr := &trigger{text: "loading the old server", delay: 2500 * time.Millisecond, cancel: func() {
+			stderr := &trigger{text: tt.stage, delay: tt.delay, cancel: func() {
 				if pid := serverPid(t); pid > 0 {
 					syscall.Kill(pid, tt.sig)
 				}
@@ -374,10 +381,10 @@ func TestServerFailsDuringLoad(t *testing.T) {
 			if err == nil || ExitCode(err) != ExitError {
 				t.Fatalf("run returned %v (exit %d), want a runtime error", err, ExitCode(err))
 			}
-			msg := err.Error()
-			if !strings.Contains(msg, "loading old server") || !strings.Contains(msg, "old server (hydra v1.11.10)") ||
-				!strings.Contains(msg, tt.want) {
-				t.Errorf("error %q does not name the stage, the server and %q", msg, tt.want)
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
 			}
 			awaitNoLeftovers(t, tmp)
 		})

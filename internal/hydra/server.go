@@ -110,6 +110,11 @@ func Serve(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The admin port can answer before the public one listens.
+	if err := p.WaitReady(ctx, publicURL+"/health/alive", 30*time.Second); err != nil {
+		p.Stop()
+		return nil, err
+	}
 	return &Server{Process: p, API: NewAPI(cfg.Version, publicURL, adminURL)}, nil
 }
 

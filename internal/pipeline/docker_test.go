@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,9 @@ func needDocker(t *testing.T, sc *scenarios.Scenario) {
 		t.Skip("runs the whole pipeline in containers; skipped in -short mode")
 	}
 	if err := DockerReady(context.Background(), sc, Images{}); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("docker provider not ready: %v (CI is set: .ci/run should have started the engine and built the images)", err)
+		}
 		t.Skipf("docker provider not ready: %v", err)
 	}
 }
@@ -102,8 +106,18 @@ func TestDockerRun(t *testing.T) {
 	if rep.Partial || rep.Old.Provider != "docker" {
 		t.Errorf("report partial=%v provider=%q, want a whole docker run", rep.Partial, rep.Old.Provider)
 	}
-	if rep.Verify.Missing != 0 || rep.Sessions.Mismatched != 0 {
-		t.Errorf("missing rows %d, session mismatches %d", rep.Verify.Missing, rep.Sessions.Mismatched)
+	if rep.Verify.Missing != 0 {
+		t.Errorf("missing rows %d, want 0", rep.Verify.Missing)
+	}
+	// The only session mismatches are those of the upstream flow-merge
+	// defect (see the flagship scenario and internal/cli's e2e test).
+	for _, m := range rep.Sessions.Mismatches {
+		if m.Field != "consent sessions" && m.Field != "token after consent revoked" {
+			t.Errorf("unexpected session mismatch %+v", m)
+		}
+	}
+	if rep.Sessions.Mismatched == 0 {
+		t.Error("no session mismatch: the known flow-merge defect was not found")
 	}
 	for _, name := range []string{"container_cpu_cores", "container_memory_bytes", "cpu_cores", "rss_bytes"} {
 		m, ok := compare.Find(rep.Metrics, name)

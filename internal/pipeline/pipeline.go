@@ -144,11 +144,17 @@ func (r *run) all(ctx context.Context) error {
 	// 2. Seed through the real APIs.
 	r.stage(2, "seeding the old server", "clients", r.sc.Seed.Clients, "sessions", r.sc.Seed.Sessions,
 		"client_credentials_tokens", r.sc.Seed.ClientCredentialsTokens)
-	if err := r.seed(ctx); err != nil {
-		return fmt.Errorf("seeding: %w", r.withLog(err, r.old))
-	}
-	if err := r.captureOld(ctx); err != nil {
-		return fmt.Errorf("reading the old server: %w", r.withLog(err, r.old))
+	err = r.guarded(ctx, r.old, "seeding", func(ctx context.Context) error {
+		if err := r.seed(ctx); err != nil {
+			return fmt.Errorf("seeding: %w", r.withLog(err, r.old))
+		}
+		if err := r.captureOld(ctx); err != nil {
+			return fmt.Errorf("reading the old server: %w", r.withLog(err, r.old))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
 	// 3. Load the old server.
@@ -191,19 +197,26 @@ func (r *run) all(ctx context.Context) error {
 	if r.new, err = r.st.serve(ctx, 1, newCfg); err != nil {
 		return err
 	}
-	sres, err := verify.Sessions(ctx, r.sessions, introspector(r.new.API))
+	sres := &verify.SessionsResult{}
+	err = r.guarded(ctx, r.new, "checking sessions", func(ctx context.Context) error {
+		var err error
+		if sres, err = verify.Sessions(ctx, r.sessions, introspector(r.new.API)); err != nil {
+			return err
+		}
+		if err := r.compareNew(ctx, sres); err != nil {
+			return fmt.Errorf("checking sessions: %w", r.withLog(err, r.new))
+		}
+		if r.rep.Window != nil {
+			if err := r.checkWindow(ctx, sres); err != nil {
+				return fmt.Errorf("checking the write window: %w", r.withLog(err, r.new))
+			}
+		}
+		return nil
+	})
+	r.setSessions(sres)
 	if err != nil {
 		return err
 	}
-	if err := r.compareNew(ctx, sres); err != nil {
-		return fmt.Errorf("checking sessions: %w", r.withLog(err, r.new))
-	}
-	if r.rep.Window != nil {
-		if err := r.checkWindow(ctx, sres); err != nil {
-			return fmt.Errorf("checking the write window: %w", r.withLog(err, r.new))
-		}
-	}
-	r.setSessions(sres)
 
 	// 6. Rows.
 	r.stage(6, "verifying rows", "tables", len(r.sc.Verify.Tables))
@@ -212,10 +225,16 @@ func (r *run) all(ctx context.Context) error {
 	}
 	// Refreshing and revoking old tokens writes to green, so it comes
 	// after the rows were compared.
-	if err := r.exercise(ctx, sres); err != nil {
-		return fmt.Errorf("exercising sessions: %w", r.withLog(err, r.new))
-	}
+	err = r.guarded(ctx, r.new, "exercising sessions", func(ctx context.Context) error {
+		if err := r.exercise(ctx, sres); err != nil {
+			return fmt.Errorf("exercising sessions: %w", r.withLog(err, r.new))
+		}
+		return nil
+	})
 	r.setSessions(sres)
+	if err != nil {
+		return err
+	}
 	r.log.Info("sessions checked", "checked", sres.Checked, "mismatched", sres.Mismatched)
 
 	// 7. Load the new server with the same sequence.

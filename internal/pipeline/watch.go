@@ -73,3 +73,18 @@ func logTail(s *server) string {
 	}
 	return "no log output"
 }
+
+// guarded runs fn with a context that watch cancels when s exits or
+// stops answering, so that a stage of many calls ends at once instead of
+// letting each call time out; the error then names the stage, the server
+// and its last log line.
+func (r *run) guarded(ctx context.Context, s *server, stage string, fn func(context.Context) error) error {
+	gctx, stop := context.WithCancel(ctx)
+	defer stop()
+	cause := watch(gctx, s, stop)
+	err := fn(gctx)
+	if c := cause(); c != nil && ctx.Err() == nil {
+		return fmt.Errorf("%s: %w", stage, c)
+	}
+	return err
+}

@@ -86,25 +86,34 @@ func Start(ctx context.Context, c Command, readyURL string, limit time.Duration)
 			p.Stop()
 		}
 	}()
+	if err := p.WaitReady(ctx, readyURL, limit); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// WaitReady waits until GET url answers 200, the process exits, or
+// limit passes.
+func (p *Process) WaitReady(ctx context.Context, url string, limit time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(limit)
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, readyURL, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p, nil
+				return nil
 			}
 		}
 		select {
 		case <-p.exited:
-			return nil, fmt.Errorf("%s exited during start-up: %s", c.Name, p.LastLog())
+			return fmt.Errorf("%s exited during start-up: %s", p.Name, p.LastLog())
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s not ready after %v: %s", c.Name, limit, p.LastLog())
+			return fmt.Errorf("%s not ready after %v: %s", p.Name, limit, p.LastLog())
 		}
 	}
 }
