@@ -61,6 +61,13 @@ type Side struct {
 	BrokenChains int `json:"broken_chains"`
 	// Errors counts the distinct request errors seen on this side.
 	Errors map[string]int `json:"errors,omitempty"`
+	// Late counts requests that left more than 10 ms after their
+	// intended send time, Dropped those scheduled but never sent, and
+	// MaxLatenessMS is the longest a request waited to leave: a stalled
+	// server shows here, not in the latency of the requests answered.
+	Late          int64   `json:"late"`
+	Dropped       int64   `json:"dropped"`
+	MaxLatenessMS float64 `json:"max_lateness_ms"`
 }
 
 // Load describes the replayed traffic.

@@ -55,7 +55,7 @@ func fixture() *Report {
 	r := &Report{SchemaVersion: SchemaVersion, Scenario: "hydra-1.11-to-2.3",
 		Old: Side{Kind: "hydra", Version: "v1.11.10", Provider: "process",
 			Errors: map[string]int{"refresh: timeout": 2}},
-		New: Side{Kind: "hydra", Version: "v2.3.0", Provider: "process"},
+		New: Side{Kind: "hydra", Version: "v2.3.0", Provider: "process", Late: 12, Dropped: 3, MaxLatenessMS: 1280},
 		Load: Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: 5,
 			Mix: map[string]int{"introspect": 40, "refresh": 20}},
 		Metrics: ms, Stats: &opts, Series: samples,

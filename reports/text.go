@@ -120,6 +120,9 @@ func render(w io.Writer, r *Report, md bool) error {
 		d.table([]string{"Metric", "Run 1", "Run 2", "Change", "Verdict"}, body)
 	}
 
+	d.printf("\nOpen model: before %d late (max %.0fms), %d dropped; after %d late (max %.0fms), %d dropped\n",
+		r.Old.Late, r.Old.MaxLatenessMS, r.Old.Dropped, r.New.Late, r.New.MaxLatenessMS, r.New.Dropped)
+
 	if len(r.Operations) > 0 {
 		d.heading("Latency by operation")
 		body = nil

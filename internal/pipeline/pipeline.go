@@ -341,9 +341,11 @@ func (r *run) withLog(err error, s *server) error {
 func (r *run) finish() {
 	if r.before != nil {
 		r.rep.Old.BrokenChains, r.rep.Old.Errors = r.before.BrokenChains, r.before.Errors
+		openModel(&r.rep.Old, r.before)
 	}
 	if r.after != nil {
 		r.rep.New.BrokenChains, r.rep.New.Errors = r.after.BrokenChains, r.after.Errors
+		openModel(&r.rep.New, r.after)
 	}
 	r.rep.Series = &reports.Samples{WarmupS: r.sc.Load.Warm.Seconds(), DurationS: r.sc.Load.Dur.Seconds(),
 		Old: series(r.before, r.beforeRs),
@@ -403,4 +405,11 @@ func settledWrites(ctx context.Context, conn *pgx.Conn) (verify.WriteSnapshot, e
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// openModel copies what the open model saw of a side's load: requests
+// that left late and requests never sent.
+func openModel(s *reports.Side, res *loadgen.Result) {
+	s.Late, s.Dropped = res.Late(), res.Dropped
+	s.MaxLatenessMS = float64(res.MaxLateness) / 1e6
 }
