@@ -159,6 +159,10 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 // chooseProvider resolves --provider auto: docker when an engine
 // answers and holds every image the scenario needs, else process.
 func chooseProvider(ctx context.Context, e *environ, sc *scenarios.Scenario, im pipeline.Images) string {
+	if sc.Old.Binary != "" || sc.New.Binary != "" {
+		e.log.Info("provider auto: using process (the scenario names a server binary)")
+		return "process"
+	}
 	if err := pipeline.DockerReady(ctx, sc, im); err != nil {
 		e.log.Info("provider auto: using process", "docker", err.Error())
 		return "process"
