@@ -14,6 +14,23 @@ type TxBeginner interface {
 	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
 }
 
+// readOnlyPair opens a repeatable-read, read-only transaction on each
+// database, so that each side is read as of one moment and nothing is
+// written. The caller rolls both back.
+func readOnlyPair(ctx context.Context, old, new TxBeginner) (pgx.Tx, pgx.Tx, error) {
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	otx, err := old.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("old database: %w", err)
+	}
+	ntx, err := new.BeginTx(ctx, opts)
+	if err != nil {
+		otx.Rollback(context.WithoutCancel(ctx))
+		return nil, nil, fmt.Errorf("new database: %w", err)
+	}
+	return otx, ntx, nil
+}
+
 // SessionRowsResult is the outcome of [SessionRows].
 type SessionRowsResult struct {
 	// Checked is the number of token rows of the old database looked up
@@ -57,15 +74,11 @@ type tokenRow struct {
 // consent state, or the admin API will neither list nor revoke the
 // session. Both sides are read in read-only transactions.
 func SessionRows(ctx context.Context, old, new TxBeginner, limit int) (*SessionRowsResult, error) {
-	otx, err := old.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	otx, ntx, err := readOnlyPair(ctx, old, new)
 	if err != nil {
-		return nil, fmt.Errorf("old database: %w", err)
+		return nil, err
 	}
 	defer otx.Rollback(context.WithoutCancel(ctx))
-	ntx, err := new.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("new database: %w", err)
-	}
 	defer ntx.Rollback(context.WithoutCancel(ctx))
 	var hasFlow bool
 	if err := ntx.QueryRow(ctx, `SELECT to_regclass('public.hydra_oauth2_flow') IS NOT NULL`).Scan(&hasFlow); err != nil {

@@ -38,15 +38,11 @@ var windowTables = []string{"hydra_oauth2_access", "hydra_oauth2_refresh", "hydr
 // of it: revocation deletes a session's access tokens and deactivates
 // its refresh tokens, whereas a refresh rotation leaves new ones.
 func Window(ctx context.Context, old, new TxBeginner) (*WindowResult, error) {
-	otx, err := old.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	otx, ntx, err := readOnlyPair(ctx, old, new)
 	if err != nil {
-		return nil, fmt.Errorf("old database: %w", err)
+		return nil, err
 	}
 	defer otx.Rollback(context.WithoutCancel(ctx))
-	ntx, err := new.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("new database: %w", err)
-	}
 	defer ntx.Rollback(context.WithoutCancel(ctx))
 
 	res := &WindowResult{}

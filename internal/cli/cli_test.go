@@ -113,7 +113,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"out under a file", nil, []string{"run", "--out", unwritable + "/sub"}, ExitError,
 			"--out: mkdir " + unwritable + ": not a directory"},
 		{"sessions without --old", nil, []string{"sessions", "--new", "postgres://a@127.0.0.1/x"}, ExitUsage,
-			"--old: a database connection string is required"},
+			"--old: a database DSN is required (or env CUTOVER_OLD_DSN)"},
 		{"sessions with a malformed DSN", nil, []string{"sessions", "--old", "postgres://u:topsecret@h:port/x",
 			"--new", "postgres://a@127.0.0.1/x"}, ExitUsage,
 			"--old: cannot parse `postgres://u:xxxxx@h:port/x`: invalid port"},

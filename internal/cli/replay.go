@@ -13,29 +13,17 @@ import (
 // new one, and revokes them there.
 func cmdReplayRevocations(ctx context.Context, e *environ, args []string) error {
 	fs := newFlags(e, "replay-revocations", "replay-revocations --old DSN --new DSN [--dry-run]")
-	var oldDSN, newDSN string
+	var db dbFlags
 	var dry bool
-	fs.StringVar(&oldDSN, "old", "", "connection `string` of the old database, which kept serving after the clone (env CUTOVER_OLD_DSN)")
-	fs.StringVar(&newDSN, "new", "", "connection `string` of the new (migrated) database (env CUTOVER_NEW_DSN)")
+	db.declare(fs, "old database, which kept serving after the clone,", "new (migrated) database")
 	fs.BoolVar(&dry, "dry-run", false, "only list what would be replayed")
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)
 	}
-	if oldDSN == "" {
-		oldDSN = e.getenv("CUTOVER_OLD_DSN")
+	if err := db.resolve(e.getenv); err != nil {
+		return err
 	}
-	if newDSN == "" {
-		newDSN = e.getenv("CUTOVER_NEW_DSN")
-	}
-	for _, f := range []struct{ name, dsn string }{{"--old", oldDSN}, {"--new", newDSN}} {
-		if f.dsn == "" {
-			return usagef(fmt.Errorf("%s: a database connection string is required", f.name))
-		}
-		if err := verify.ParseDSN(f.dsn); err != nil {
-			return usagef(fmt.Errorf("%s: %w", f.name, err))
-		}
-	}
-	w, err := verify.WindowDSN(ctx, oldDSN, newDSN)
+	w, err := verify.WindowDSN(ctx, db.old, db.new)
 	if err != nil {
 		return err
 	}
@@ -51,7 +39,7 @@ func cmdReplayRevocations(ctx context.Context, e *environ, args []string) error 
 	if dry || len(w.Revoked) == 0 {
 		return nil
 	}
-	res, err := replay.RevocationsDSN(ctx, newDSN, w.Revoked)
+	res, err := replay.RevocationsDSN(ctx, db.new, w.Revoked)
 	if err != nil {
 		return fmt.Errorf("new database: %w", err)
 	}

@@ -14,35 +14,23 @@ import (
 // e.g. a restored backup against production after a migration.
 func cmdSessions(ctx context.Context, e *environ, args []string) error {
 	fs := newFlags(e, "sessions", "sessions --old DSN --new DSN [--limit N] [--json]")
-	var oldDSN, newDSN string
+	var db dbFlags
 	var limit int
 	var asJSON bool
-	fs.StringVar(&oldDSN, "old", "", "connection `string` of the old database (env CUTOVER_OLD_DSN)")
-	fs.StringVar(&newDSN, "new", "", "connection `string` of the new database (env CUTOVER_NEW_DSN)")
+	db.declare(fs, "old database", "new database")
 	fs.IntVar(&limit, "limit", 100000, "check at most `N` token rows per table, the newest first; 0 checks all")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)
 	}
-	if oldDSN == "" {
-		oldDSN = e.getenv("CUTOVER_OLD_DSN")
-	}
-	if newDSN == "" {
-		newDSN = e.getenv("CUTOVER_NEW_DSN")
-	}
-	for _, f := range []struct{ name, dsn string }{{"--old", oldDSN}, {"--new", newDSN}} {
-		if f.dsn == "" {
-			return usagef(fmt.Errorf("%s: a database connection string is required", f.name))
-		}
-		if err := verify.ParseDSN(f.dsn); err != nil {
-			return usagef(fmt.Errorf("%s: %w", f.name, err))
-		}
+	if err := db.resolve(e.getenv); err != nil {
+		return err
 	}
 	if limit < 0 {
 		return usagef(fmt.Errorf("--limit: must not be negative, got %d", limit))
 	}
 	e.log.Info("checking session rows", "limit", limit)
-	res, err := verify.SessionRowsDSN(ctx, oldDSN, newDSN, limit)
+	res, err := verify.SessionRowsDSN(ctx, db.old, db.new, limit)
 	if err != nil {
 		return err
 	}

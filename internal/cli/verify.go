@@ -21,15 +21,15 @@ func init() {
 // verifyConfig is the verify command's configuration after
 // precedence: flags over environment over defaults.
 type verifyConfig struct {
-	old, new, mapping, format string
-	chunkRows, workers        int
+	db                 dbFlags
+	mapping, format    string
+	chunkRows, workers int
 }
 
 func cmdVerify(ctx context.Context, e *environ, args []string) error {
 	fs := newFlags(e, "verify", "verify --old DSN --new DSN [--mapping FILE] [--format text|json]")
 	var cfg verifyConfig
-	fs.StringVar(&cfg.old, "old", "", "old database `DSN` (env CUTOVER_OLD_DSN, which keeps the password out of ps)")
-	fs.StringVar(&cfg.new, "new", "", "new (migrated) database `DSN` (env CUTOVER_NEW_DSN)")
+	cfg.db.declare(fs, "old database", "new (migrated) database")
 	fs.StringVar(&cfg.mapping, "mapping", "", "mapping `file`: a scenario's verify section on its own "+
 		"(default: the built-in "+scenarios.DefaultName+" mapping)")
 	fs.StringVar(&cfg.format, "format", "text", "report format on stdout: text or json")
@@ -38,17 +38,10 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)
 	}
-	if cfg.old == "" {
-		cfg.old = e.getenv("CUTOVER_OLD_DSN")
-	}
-	if cfg.new == "" {
-		cfg.new = e.getenv("CUTOVER_NEW_DSN")
+	if err := cfg.db.resolve(e.getenv); err != nil {
+		return err
 	}
 	switch {
-	case cfg.old == "":
-		return usagef(errors.New("--old: a database DSN is required (or env CUTOVER_OLD_DSN)"))
-	case cfg.new == "":
-		return usagef(errors.New("--new: a database DSN is required (or env CUTOVER_NEW_DSN)"))
 	case cfg.format != "text" && cfg.format != "json":
 		return usagef(fmt.Errorf("--format: %q is not one of text, json", cfg.format))
 	case cfg.workers < 1 || cfg.workers > 64:
@@ -68,17 +61,17 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		}
 		m = v.Mapping()
 	}
-	op, err := openPool(ctx, "--old", cfg.old, cfg.workers)
+	op, err := openPool(ctx, "--old", cfg.db.old, cfg.workers)
 	if err != nil {
 		return err
 	}
 	defer op.Close()
-	np, err := openPool(ctx, "--new", cfg.new, cfg.workers)
+	np, err := openPool(ctx, "--new", cfg.db.new, cfg.workers)
 	if err != nil {
 		return err
 	}
 	defer np.Close()
-	e.log.Info("verifying rows", "old", provision.Redact(cfg.old), "new", provision.Redact(cfg.new),
+	e.log.Info("verifying rows", "old", provision.Redact(cfg.db.old), "new", provision.Redact(cfg.db.new),
 		"tables", len(m.Tables))
 	res, err := verify.Tables(ctx, op, np, m, verify.Options{ChunkRows: cfg.chunkRows, Workers: cfg.workers,
 		Progress: progressPrinter(e)})
