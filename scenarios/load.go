@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -66,6 +67,9 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
 	if err := dec.Decode(s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: name, Msg: "scenario is empty (only comments)"}
+		}
 		return nil, yamlError(name, err)
 	}
 	file, err := parser.ParseBytes(data, 0)

@@ -34,6 +34,10 @@ func defaults() *Scenario {
 	}
 }
 
+// maxWeight bounds one operation's weight in a mix, so that the sum of
+// the weights cannot overflow.
+const maxWeight = 1_000_000
+
 // defaultMix is used when a scenario gives no mix.
 func defaultMix() map[string]int {
 	return map[string]int{"client_credentials": 30, "refresh": 20, "introspect": 40, "revoke": 10}
@@ -126,7 +130,7 @@ func validate(s *Scenario, l *locator) error {
 	if s.Window.Revocations > 0 && s.Window.Dur == 0 {
 		return l.errorf("$.window.revocations", "window.revocations: needs a window.duration")
 	}
-	if g := s.Gates; g.MaxErrorRate > 1 {
+	if g := s.Gates; !(g.MaxErrorRate <= 1) {
 		return l.errorf("$.gates.max_error_rate", "gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
 	}
 	return validateMetricGates(s, l)
@@ -206,8 +210,8 @@ func validateLoad(ld *Traffic, l *locator) error {
 		if !slices.Contains(Operations, op) {
 			return l.errorf("$.load.mix."+op, "load.mix: unknown operation %q (known: %s)", op, strings.Join(Operations, ", "))
 		}
-		if w < 0 {
-			return l.errorf("$.load.mix."+op, "load.mix.%s: weight must not be negative, got %d", op, w)
+		if w < 0 || w > maxWeight {
+			return l.errorf("$.load.mix."+op, "load.mix.%s: weight must be between 0 and %d, got %d", op, maxWeight, w)
 		}
 		total += w
 	}

@@ -314,10 +314,22 @@ func TestRunInterruptedLeavesNothing(t *testing.T) {
 			var rep struct {
 				Partial bool   `json:"partial"`
 				Verdict string `json:"verdict"`
+				Gates   []struct {
+					Name   string
+					Passed bool
+					Detail string
+				}
 			}
 			json.Unmarshal(data, &rep)
 			if !rep.Partial || rep.Verdict != "fail" {
 				t.Errorf("report partial=%v verdict=%q, want partial fail", rep.Partial, rep.Verdict)
+			}
+			// Interrupted before the new server was loaded, no gate can
+			// have been measured, so none may pass.
+			for _, g := range rep.Gates {
+				if g.Passed && stage != "loading the new server" {
+					t.Errorf("gate %s passed in a run interrupted at %q: %s", g.Name, stage, g.Detail)
+				}
 			}
 		})
 	}

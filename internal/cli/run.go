@@ -58,6 +58,10 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 	if cfg.provider == "auto" {
 		cfg.provider = chooseProvider(ctx, e, sc, cfg.images)
 	}
+	if cfg.provider == "docker" && sc.Window.Dur > 0 {
+		return usagef(fmt.Errorf("--provider docker: %s has a write window (window.duration), "+
+			"which needs the process provider; use --provider process", sc.File))
+	}
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
@@ -159,8 +163,8 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 // chooseProvider resolves --provider auto: docker when an engine
 // answers and holds every image the scenario needs, else process.
 func chooseProvider(ctx context.Context, e *environ, sc *scenarios.Scenario, im pipeline.Images) string {
-	if sc.Old.Binary != "" || sc.New.Binary != "" {
-		e.log.Info("provider auto: using process (the scenario names a server binary)")
+	if sc.Old.Binary != "" || sc.New.Binary != "" || sc.Window.Dur > 0 {
+		e.log.Info("provider auto: using process (the scenario names a server binary or has a write window)")
 		return "process"
 	}
 	if err := pipeline.DockerReady(ctx, sc, im); err != nil {

@@ -89,6 +89,9 @@ type run struct {
 	clients  []hydra.Client
 	sessions []verify.Session
 	oldView  oldView
+	// done records which checks ran to the end, so that the gates of a
+	// partial run do not pass on figures never measured.
+	done struct{ rows, sessions, loads bool }
 	// windowToks are the tokens revoked on the old server during the
 	// write window.
 	windowToks []windowToken
@@ -236,6 +239,7 @@ func (r *run) all(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("sessions checked", "checked", sres.Checked, "mismatched", sres.Mismatched)
+	r.done.sessions = true
 
 	// 7. Load the new server with the same sequence.
 	r.stage(7, "loading the new server", "rate", r.sc.Load.Rate, "duration", r.sc.Load.Dur)
@@ -244,6 +248,7 @@ func (r *run) all(ctx context.Context) error {
 		return fmt.Errorf("loading new server: %w", r.withLog(err, r.new))
 	}
 	r.log.Info("new server loaded", "requests", r.after.Requests(), "error_rate", round(r.after.ErrorRate()))
+	r.done.loads = true
 	r.new.Stop()
 	r.stage(8, "comparing")
 	return nil
@@ -251,8 +256,12 @@ func (r *run) all(ctx context.Context) error {
 
 func (r *run) binary(ctx context.Context, cache string, s scenarios.Server) (string, error) {
 	if s.Binary != "" {
-		if _, err := os.Stat(s.Binary); err != nil {
+		fi, err := os.Stat(s.Binary)
+		if err != nil {
 			return "", fmt.Errorf("hydra %s binary: %w", s.Version, err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+			return "", fmt.Errorf("hydra %s binary: %s is not an executable file", s.Version, s.Binary)
 		}
 		return s.Binary, nil
 	}
@@ -317,6 +326,7 @@ func (r *run) verifyRows(ctx context.Context) error {
 	r.rep.Verify = reports.Verify{RowsCompared: res.RowsCompared, Missing: res.Missing, Extra: res.Extra,
 		Changed: res.Changed, ExpectedMissing: res.ExpectedMissing, ExpectedExtra: res.ExpectedExtra,
 		ExpectedChanged: res.ExpectedChanged, Tables: res.Tables}
+	r.done.rows = true
 	r.log.Info("rows verified", "rows_compared", res.RowsCompared, "missing", res.Missing,
 		"extra", res.Extra, "changed", res.Changed, "expected_changed", res.ExpectedChanged)
 	return nil
@@ -359,6 +369,7 @@ func (r *run) finish() {
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
 		SessionMismatches: int64(r.rep.Sessions.Mismatched),
 	})
+	r.markNotRun()
 	if r.rep.Passed() {
 		r.rep.Verdict = reports.Pass
 	} else {
@@ -412,4 +423,24 @@ func settledWrites(ctx context.Context, conn *pgx.Conn) (verify.WriteSnapshot, e
 func openModel(s *reports.Side, res *loadgen.Result) {
 	s.Late, s.Dropped = res.Late(), res.Dropped
 	s.MaxLatenessMS = float64(res.MaxLateness) / 1e6
+}
+
+// markNotRun fails, with a detail saying so, every gate whose check did
+// not run to the end: a partial run must not show a gate as passed on
+// figures it never measured.
+func (r *run) markNotRun() {
+	for i := range r.rep.Gates {
+		g := &r.rep.Gates[i]
+		ran := r.done.loads
+		switch g.Name {
+		case "missing_rows", "changed_rows":
+			ran = r.done.rows
+		case "session_mismatches":
+			ran = r.done.sessions
+		}
+		if !ran {
+			g.Passed = false
+			g.Detail = "not run: the run ended before this was measured"
+		}
+	}
 }

@@ -207,9 +207,9 @@ func describeConsent(cs []hydra.ConsentSession) string {
 // client_credentials token is revoked. A token that was active before must refresh
 // and its new access token must be active; a token revoked on the old
 // server must be refused; a token revoked on the new server must then
-// introspect inactive. Last, user-0's consent is revoked, and its
-// refreshed token must then behave as the old server's control token
-// did. It runs after the row verification, since it writes to the new
+// introspect inactive. Last, the consent of the first subject whose
+// session refreshed is revoked, and its refreshed token must then
+// behave as the old server's control token did. It runs after the row verification, since it writes to the new
 // database.
 func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 	api := r.new.API
@@ -218,7 +218,9 @@ func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 		res.Mismatches = append(res.Mismatches, verify.Mismatch{Session: id, Field: field, Before: before, After: after})
 	}
 	revoked := 0
-	var consentProbe string // an access token of user-0, refreshed on the new server
+	// An access token refreshed on the new server from an old session,
+	// and its subject, for the consent revocation check below.
+	var consentProbe, probeSubject string
 	activeCC := 0
 	for _, s := range r.sessions {
 		if err := ctx.Err(); err != nil {
@@ -240,8 +242,8 @@ func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 					mismatch(s.ID, "token from refresh on new server", "active", "inactive or unreadable")
 					continue
 				}
-				if s.ID == "session-0/refresh" {
-					consentProbe = t.Access
+				if consentProbe == "" {
+					consentProbe, probeSubject = t.Access, s.Before.Subject
 				}
 			}
 		case strings.HasPrefix(s.ID, "cc-") && s.Before.Active:
@@ -266,11 +268,16 @@ func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 	}
 	// Revoking a subject's consent must end the tokens issued under it,
 	// including those of a session that began on the old server.
-	if consentProbe != "" {
+	if consentProbe == "" {
 		res.Checked++
-		const id = "consent/user-0"
+		res.Mismatched++
+		res.Mismatches = append(res.Mismatches, verify.Mismatch{Session: "consent", Field: "consent revocation check",
+			Before: "a session to check", After: "not run: no old session could be refreshed on the new server"})
+	} else {
+		res.Checked++
+		id := "consent/" + probeSubject
 		want := r.oldView.consentRevoke
-		if err := api.RevokeConsentSessions(ctx, "user-0"); err != nil {
+		if err := api.RevokeConsentSessions(ctx, probeSubject); err != nil {
 			mismatch(id, "revoke consent", "revoked", errText(err))
 		} else if in, err := api.Introspect(ctx, consentProbe); err != nil {
 			mismatch(id, "token after consent revoked", want, errText(err))
