@@ -130,7 +130,19 @@ figure { margin: 0 0 1.5em; } img { max-width: 100%; border: 1px solid #eee; }
 <p>Migration took {{.R.Migration.DurationMS}} ms. Rows: {{.R.Verify.RowsCompared}} compared,
 {{.R.Verify.Missing}} missing, {{.R.Verify.Extra}} extra, {{.R.Verify.Changed}} changed.
 Sessions: {{.R.Sessions.Checked}} checked, {{.R.Sessions.Mismatched}} mismatched.</p>
-{{if .Plots}}<h2>Plots</h2>
+{{if .R.Sessions.Mismatches}}<h3>Sessions that behave differently</h3>
+<table><tr><th>Session</th><th>Field</th><th>Before</th><th>After</th></tr>
+{{range .R.Sessions.Mismatches}}<tr><td>{{.Session}}</td><td>{{.Field}}</td><td>{{.Before}}</td><td>{{.After}}</td></tr>
+{{end}}</table>
+{{end}}{{with .R.Sessions.Rows}}{{if .Broken}}<h3>Session rows: {{.Checked}} token rows checked, {{len .Broken}} sessions broken</h3>
+<table><tr><th>Request</th><th>Subject</th><th>Client</th><th>Problems</th></tr>
+{{range .Broken}}<tr><td>{{.RequestID}}</td><td>{{.Subject}}</td><td>{{.ClientID}}</td><td>{{range $i, $p := .Problems}}{{if $i}}; {{end}}{{$p}}{{end}}</td></tr>
+{{end}}</table>
+{{end}}{{end}}{{range .R.Verify.Tables}}{{if .Diffs}}<h3>Row differences in {{.Table}}</h3>
+<table><tr><th>Key</th><th>Kind</th><th>Columns</th><th>Expected</th></tr>
+{{range .Diffs}}<tr><td>{{.Key}}</td><td>{{.Kind}}</td><td>{{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c}}{{end}}</td><td>{{if .Expected}}yes: {{.Reason}}{{else}}no{{end}}</td></tr>
+{{end}}</table>
+{{end}}{{end}}{{if .Plots}}<h2>Plots</h2>
 {{range .Plots}}<figure><img alt="{{.Title}}" src="{{.Src}}"><figcaption>{{.Title}}</figcaption></figure>
 {{end}}{{end}}</body>
 </html>
