@@ -161,6 +161,9 @@ func render(w io.Writer, r *Report, md bool) error {
 		}
 		for _, df := range t.Diffs {
 			n := df.Kind + " " + df.Key
+			if df.Expected {
+				n = "expected " + n
+			}
 			if len(df.Columns) > 0 {
 				n += " (" + strings.Join(df.Columns, ", ") + ")"
 			}

@@ -138,8 +138,12 @@ func (r *run) compareNew(ctx context.Context, res *verify.SessionsResult) error 
 	}
 	r.rep.Sessions.Expected = append([]reports.Expected(nil), expectedDiffs...)
 	for _, x := range r.sc.Sessions.Expected {
+		fields := x.Fields
+		if len(fields) > 3 {
+			fields = append(fields[:3:3], fmt.Sprintf("%d more", len(x.Fields)-3))
+		}
 		r.rep.Sessions.Expected = append(r.rep.Sessions.Expected, reports.Expected{
-			What: x.Endpoint + ": " + strings.Join(x.Fields, ", "), Reason: x.Reason})
+			What: x.Endpoint + ": " + strings.Join(fields, ", "), Reason: x.Reason})
 	}
 	for _, e := range readEndpoints {
 		old := r.oldView.answers[e.name]
