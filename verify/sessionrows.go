@@ -206,17 +206,27 @@ func lookupTokens(ctx context.Context, tx pgx.Tx, table string, sigs []string, h
 // connection strings and runs [SessionRows]. Errors say which side
 // failed and never contain a password.
 func SessionRowsDSN(ctx context.Context, oldDSN, newDSN string, limit int) (*SessionRowsResult, error) {
+	var res *SessionRowsResult
+	err := withPair(ctx, oldDSN, newDSN, func(oc, nc *pgx.Conn) (err error) {
+		res, err = SessionRows(ctx, oc, nc, limit)
+		return err
+	})
+	return res, err
+}
+
+// withPair connects to both databases, runs fn and closes them.
+func withPair(ctx context.Context, oldDSN, newDSN string, fn func(oc, nc *pgx.Conn) error) error {
 	oc, err := connect(ctx, oldDSN)
 	if err != nil {
-		return nil, fmt.Errorf("old database: %w", err)
+		return fmt.Errorf("old database: %w", err)
 	}
 	defer oc.Close(context.WithoutCancel(ctx))
 	nc, err := connect(ctx, newDSN)
 	if err != nil {
-		return nil, fmt.Errorf("new database: %w", err)
+		return fmt.Errorf("new database: %w", err)
 	}
 	defer nc.Close(context.WithoutCancel(ctx))
-	return SessionRows(ctx, oc, nc, limit)
+	return fn(oc, nc)
 }
 
 // ParseDSN checks that dsn is a PostgreSQL connection string. Its error

@@ -105,15 +105,10 @@ func stringSet(ctx context.Context, tx pgx.Tx, q string) (map[string]bool, error
 // WindowDSN connects to the two databases and runs [Window]. Errors say
 // which side failed and never contain a password.
 func WindowDSN(ctx context.Context, oldDSN, newDSN string) (*WindowResult, error) {
-	oc, err := connect(ctx, oldDSN)
-	if err != nil {
-		return nil, fmt.Errorf("old database: %w", err)
-	}
-	defer oc.Close(context.WithoutCancel(ctx))
-	nc, err := connect(ctx, newDSN)
-	if err != nil {
-		return nil, fmt.Errorf("new database: %w", err)
-	}
-	defer nc.Close(context.WithoutCancel(ctx))
-	return Window(ctx, oc, nc)
+	var res *WindowResult
+	err := withPair(ctx, oldDSN, newDSN, func(oc, nc *pgx.Conn) (err error) {
+		res, err = Window(ctx, oc, nc)
+		return err
+	})
+	return res, err
 }
