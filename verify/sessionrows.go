@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -15,8 +16,9 @@ type TxBeginner interface {
 }
 
 // readOnlyPair opens a repeatable-read, read-only transaction on each
-// database, so that each side is read as of one moment and nothing is
-// written. The caller rolls both back.
+// of two Hydra databases, so that each side is read as of one moment and
+// nothing is written, and checks that both hold Hydra's token tables.
+// The caller rolls both back.
 func readOnlyPair(ctx context.Context, old, new TxBeginner) (pgx.Tx, pgx.Tx, error) {
 	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 	otx, err := old.BeginTx(ctx, opts)
@@ -27,6 +29,22 @@ func readOnlyPair(ctx context.Context, old, new TxBeginner) (pgx.Tx, pgx.Tx, err
 	if err != nil {
 		otx.Rollback(context.WithoutCancel(ctx))
 		return nil, nil, fmt.Errorf("new database: %w", err)
+	}
+	for _, side := range []struct {
+		name string
+		tx   pgx.Tx
+	}{{"old", otx}, {"new", ntx}} {
+		var ok bool
+		err := side.tx.QueryRow(ctx, `SELECT to_regclass('public.hydra_oauth2_access') IS NOT NULL
+			AND to_regclass('public.hydra_oauth2_refresh') IS NOT NULL`).Scan(&ok)
+		if err == nil && !ok {
+			err = errors.New("not a Hydra database (no hydra_oauth2_access and hydra_oauth2_refresh tables)")
+		}
+		if err != nil {
+			otx.Rollback(context.WithoutCancel(ctx))
+			ntx.Rollback(context.WithoutCancel(ctx))
+			return nil, nil, fmt.Errorf("%s database: %w", side.name, err)
+		}
 	}
 	return otx, ntx, nil
 }

@@ -72,6 +72,12 @@ func TestSessionsAndReplayCommands(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "sessions revoked in the old database, active in the new: 0") {
 		t.Errorf("replay-revocations --dry-run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	notHydra := map[string]string{"CUTOVER_OLD_DSN": pg.DSN("postgres"), "CUTOVER_NEW_DSN": pg.DSN("green")}
+	_, stderr, code = runCLI(t, ctx, notHydra, "sessions")
+	if want := "cutover: old database: not a Hydra database"; code != ExitError || !strings.Contains(stderr, "\n"+want) {
+		t.Errorf("sessions on a database without Hydra's tables: exit %d, %q; want exit %d, %q…",
+			code, stderr, ExitError, want)
+	}
 	for _, out := range []string{stdout, stderr} {
 		if strings.Contains(out, pg.DSN("blue")) {
 			t.Error("a DSN with its password was printed")
