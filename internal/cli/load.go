@@ -148,8 +148,8 @@ func loadPlan(c loadConfig) (loadgen.Plan, int, error) {
 	}
 	if c.duration != "" {
 		d, err := time.ParseDuration(c.duration)
-		if err != nil || d < time.Second {
-			return loadgen.Plan{}, 0, usagef(fmt.Errorf("--duration: %q is not a duration of at least 1s", c.duration))
+		if err != nil || d < time.Second || d > time.Hour {
+			return loadgen.Plan{}, 0, usagef(fmt.Errorf("--duration: %q is not a duration from 1s to 1h", c.duration))
 		}
 		if ld.Pacing.Kind == "stages" {
 			return loadgen.Plan{}, 0, usagef(errors.New("--duration: the scenario's stages fix the duration"))
@@ -171,6 +171,10 @@ func loadPlan(c loadConfig) (loadgen.Plan, int, error) {
 		cnt, err2 := strconv.Atoi(n)
 		if !ok || err1 != nil || err2 != nil || cnt < 1 || idx < 0 || idx >= cnt {
 			return plan, 0, usagef(fmt.Errorf("--shard: %q is not i/N with 0 <= i < N", c.shard))
+		}
+		if cnt > ld.Chains {
+			return plan, 0, usagef(fmt.Errorf("--shard: %d workers need at least %d refresh chains (load.chains), the scenario has %d",
+				cnt, cnt, ld.Chains))
 		}
 		plan.Shard = loadgen.Shard{Index: idx, Count: cnt}
 	}
