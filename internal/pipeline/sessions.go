@@ -237,7 +237,7 @@ func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 			t, err := api.Refresh(ctx, owner, s.Token)
 			switch {
 			case s.Before.Active && err != nil:
-				mismatch(s.ID, "refresh on new server", "refreshes", errText(err))
+				mismatch(s.ID, "refresh on new server", "refreshes", err.Error())
 			case !s.Before.Active && err == nil:
 				mismatch(s.ID, "refresh on new server", "refused (revoked)", "refreshed")
 			case err == nil:
@@ -261,7 +261,7 @@ func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 			res.Checked++
 			revoked++
 			if err := api.Revoke(ctx, owner, s.Token); err != nil {
-				mismatch(s.ID, "revoke on new server", "revoked", errText(err))
+				mismatch(s.ID, "revoke on new server", "revoked", err.Error())
 				continue
 			}
 			in, err := api.Introspect(ctx, s.Token)
@@ -282,9 +282,9 @@ func (r *run) exercise(ctx context.Context, res *verify.SessionsResult) error {
 		id := "consent/" + probeSubject
 		want := r.oldView.consentRevoke
 		if err := api.RevokeConsentSessions(ctx, probeSubject); err != nil {
-			mismatch(id, "revoke consent", "revoked", errText(err))
+			mismatch(id, "revoke consent", "revoked", err.Error())
 		} else if in, err := api.Introspect(ctx, consentProbe); err != nil {
-			mismatch(id, "token after consent revoked", want, errText(err))
+			mismatch(id, "token after consent revoked", want, err.Error())
 		} else if got := activeText(in.Active); got != want {
 			mismatch(id, "token after consent revoked", want, got)
 		}
@@ -300,7 +300,3 @@ func activeText(active bool) string {
 	return "inactive"
 }
 
-// errText keeps an error's OAuth code and status, never a token.
-func errText(err error) string {
-	return err.Error()
-}
