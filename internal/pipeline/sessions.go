@@ -299,4 +299,3 @@ func activeText(active bool) string {
 	}
 	return "inactive"
 }
-
