@@ -147,7 +147,8 @@ func render(w io.Writer, r *Report, md bool) error {
 	}
 
 	v := r.Verify
-	d.heading(fmt.Sprintf("Rows: %d compared, %d missing, %d extra, %d changed; expected: %d missing, %d extra, %d changed",
+	d.heading(fmt.Sprintf(
+		"Rows: %d compared, %d missing, %d extra, %d changed; expected: %d missing, %d extra, %d changed",
 		v.RowsCompared, v.Missing, v.Extra, v.Changed, v.ExpectedMissing, v.ExpectedExtra, v.ExpectedChanged))
 	body = nil
 	for _, t := range v.Tables {

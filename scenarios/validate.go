@@ -131,7 +131,8 @@ func validate(s *Scenario, l *locator) error {
 		return l.errorf("$.window.revocations", "window.revocations: needs a window.duration")
 	}
 	if g := s.Gates; !(g.MaxErrorRate <= 1) {
-		return l.errorf("$.gates.max_error_rate", "gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
+		return l.errorf("$.gates.max_error_rate",
+			"gates.max_error_rate: must be a fraction between 0 and 1, got %g", g.MaxErrorRate)
 	}
 	return validateMetricGates(s, l)
 }

@@ -193,7 +193,8 @@ func deref(p *int16) int16 {
 	return *p
 }
 
-func lookupTokens(ctx context.Context, tx pgx.Tx, table string, sigs []string, hasFlow bool) (map[string]tokenRow, error) {
+func lookupTokens(ctx context.Context, tx pgx.Tx, table string, sigs []string,
+	hasFlow bool) (map[string]tokenRow, error) {
 	cols := "t.signature, t.request_id, t.active, t.subject, t.client_id, t.granted_scope, t.challenge_id"
 	from := pgx.Identifier{table}.Sanitize() + " t"
 	if hasFlow {

@@ -212,7 +212,8 @@ func queryColumns(ctx context.Context, tx pgx.Tx, query string) (map[string]stri
 		oids[i] = f.DataTypeOID
 	}
 	var types []string
-	err = tx.QueryRow(ctx, "SELECT array_agg(format_type(o, NULL) ORDER BY i) FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)",
+	err = tx.QueryRow(ctx, "SELECT array_agg(format_type(o, NULL) ORDER BY i) "+
+		"FROM unnest($1::oid[]) WITH ORDINALITY AS u(o, i)",
 		oids).Scan(&types)
 	if err != nil {
 		return nil, fmt.Errorf("old_sql: column types: %w", err)
@@ -416,7 +417,8 @@ type check struct {
 	sum string
 }
 
-func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]string, i, n int) (*TableResult, error) {
+func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]string,
+	i, n int) (*TableResult, error) {
 	tr := &TableResult{Table: t.Table, Keyed: true}
 	p, err := e.plan(ctx, t, ocols, ncols, tr)
 	if err != nil {

@@ -173,7 +173,8 @@ func loadPlan(c loadConfig) (loadgen.Plan, int, error) {
 			return plan, 0, usagef(fmt.Errorf("--shard: %q is not i/N with 0 <= i < N", c.shard))
 		}
 		if cnt > ld.Chains {
-			return plan, 0, usagef(fmt.Errorf("--shard: %d workers need at least %d refresh chains (load.chains), the scenario has %d",
+			return plan, 0, usagef(fmt.Errorf(
+				"--shard: %d workers need at least %d refresh chains (load.chains), the scenario has %d",
 				cnt, cnt, ld.Chains))
 		}
 		plan.Shard = loadgen.Shard{Index: idx, Count: cnt}

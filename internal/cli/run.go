@@ -137,10 +137,12 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 		}
 		return f.Close()
 	}
-	if err := write(filepath.Join(dir, "report.json"), func(f *os.File) error { return reports.JSON(f, rep) }); err != nil {
+	err := write(filepath.Join(dir, "report.json"), func(f *os.File) error { return reports.JSON(f, rep) })
+	if err != nil {
 		return err
 	}
-	if err := write(filepath.Join(dir, "report.md"), func(f *os.File) error { return reports.Markdown(f, rep) }); err != nil {
+	err = write(filepath.Join(dir, "report.md"), func(f *os.File) error { return reports.Markdown(f, rep) })
+	if err != nil {
 		return err
 	}
 	if err := writeMore(dir, rep, write); err != nil {

@@ -38,7 +38,8 @@ func (a *API) ConsentSessions(ctx context.Context, subject string) ([]ConsentSes
 	out := make([]ConsentSession, 0, len(raw))
 	for _, r := range raw {
 		s := ConsentSession{ClientID: r.ConsentRequest.Client.ClientID,
-			GrantedScope: slices.Sorted(slices.Values(r.GrantScope)), GrantedAudience: slices.Sorted(slices.Values(r.GrantAudience))}
+			GrantedScope:    slices.Sorted(slices.Values(r.GrantScope)),
+			GrantedAudience: slices.Sorted(slices.Values(r.GrantAudience))}
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(x, y ConsentSession) int {

@@ -27,7 +27,8 @@ func (r *run) plan() loadgen.Plan { return PlanFor(r.sc.Load) }
 
 // load prepares the server's state, then replays the plan against it
 // while sampling its metrics every second.
-func (r *run) load(ctx context.Context, s *server, plan loadgen.Plan, file string) (*loadgen.Result, sideResources, error) {
+func (r *run) load(ctx context.Context, s *server, plan loadgen.Plan, file string) (
+	*loadgen.Result, sideResources, error) {
 	var rs sideResources
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()

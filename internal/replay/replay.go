@@ -45,7 +45,8 @@ func Revocations(ctx context.Context, db TxBeginner, requestIDs []string) (*Resu
 		return nil, fmt.Errorf("replaying revocations: deleting access tokens: %w", err)
 	}
 	res.AccessDeleted = tag.RowsAffected()
-	tag, err = tx.Exec(ctx, "UPDATE hydra_oauth2_refresh SET active = false WHERE active AND request_id = ANY($1)", requestIDs)
+	tag, err = tx.Exec(ctx,
+		"UPDATE hydra_oauth2_refresh SET active = false WHERE active AND request_id = ANY($1)", requestIDs)
 	if err != nil {
 		return nil, fmt.Errorf("replaying revocations: deactivating refresh tokens: %w", err)
 	}
