@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -91,15 +92,13 @@ func (pg *Postgres) Secrets() []string { return []string{pg.superPassword, pg.pa
 
 // CreateDatabase creates an empty database owned by the owner role.
 func (pg *Postgres) CreateDatabase(ctx context.Context, name string) error {
-	return pg.admin(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s",
-		pgx.Identifier{name}.Sanitize(), pgx.Identifier{pg.Role}.Sanitize()))
+	return pg.admin(ctx, provision.CreateDatabaseSQL(name, "", pg.Role))
 }
 
 // Clone creates database dst as a copy of src with CREATE DATABASE …
 // TEMPLATE, in the same server; it needs no other session on src.
 func (pg *Postgres) Clone(ctx context.Context, src, dst string) error {
-	return pg.admin(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s",
-		pgx.Identifier{dst}.Sanitize(), pgx.Identifier{src}.Sanitize(), pgx.Identifier{pg.Role}.Sanitize()))
+	return pg.admin(ctx, provision.CreateDatabaseSQL(dst, src, pg.Role))
 }
 
 func (pg *Postgres) admin(ctx context.Context, sql string) error {

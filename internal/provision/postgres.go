@@ -183,15 +183,13 @@ func (pg *Postgres) DSN(db string) string {
 
 // CreateDatabase creates an empty database owned by the owner role.
 func (pg *Postgres) CreateDatabase(ctx context.Context, name string) error {
-	return pg.admin(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s",
-		pgx.Identifier{name}.Sanitize(), pgx.Identifier{pg.Role}.Sanitize()))
+	return pg.admin(ctx, CreateDatabaseSQL(name, "", pg.Role))
 }
 
 // Clone creates database dst as a copy of src with CREATE DATABASE …
 // TEMPLATE, which needs no other session connected to src.
 func (pg *Postgres) Clone(ctx context.Context, src, dst string) error {
-	return pg.admin(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s",
-		pgx.Identifier{dst}.Sanitize(), pgx.Identifier{src}.Sanitize(), pgx.Identifier{pg.Role}.Sanitize()))
+	return pg.admin(ctx, CreateDatabaseSQL(dst, src, pg.Role))
 }
 
 func (pg *Postgres) admin(ctx context.Context, sql string) error {
@@ -273,4 +271,14 @@ func (pg *Postgres) CloneLive(ctx context.Context, src, dst string) error {
 		return fmt.Errorf("pg_dump: %w: %s", err, dumpErr.Cause())
 	}
 	return nil
+}
+
+// CreateDatabaseSQL returns the statement that creates database name
+// owned by owner, as a copy of template when template is not empty.
+func CreateDatabaseSQL(name, template, owner string) string {
+	sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		sql += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	return sql + " OWNER " + pgx.Identifier{owner}.Sanitize()
 }
