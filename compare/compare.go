@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // A Side is what was measured on one server.
@@ -38,6 +39,7 @@ const (
 // Tests name the significance test behind a verdict.
 const (
 	TestMannWhitney = "mann-whitney-u"
+	TestWelch       = "welch-t-effective-n"
 	TestSlope       = "slope-z"
 	TestProportion  = "two-proportion-z"
 )
@@ -68,6 +70,10 @@ type Metric struct {
 	// of the old side (A/A calibration), in percent; nil without a
 	// calibration run.
 	NoisePct *float64
+	// DetectablePct, for the latency percentiles, is the smallest change
+	// in percent this comparison calls better or worse 95 times in 100:
+	// it shrinks as the sides hold more requests. Nil when unknown.
+	DetectablePct *float64
 }
 
 // Names lists the metric names in the order [Compare] returns them.
@@ -99,13 +105,10 @@ func Compare(before, after Side, o Options) []Metric {
 		{"heap_alloc_bytes", "bytes", before.Heap, after.Heap},
 		{"goroutines", "count", before.Goroutines, after.Goroutines},
 	} {
-		m := Metric{Name: r.name, Unit: r.unit, Test: TestMannWhitney}
+		m := Metric{Name: r.name, Unit: r.unit, Test: TestWelch}
 		m.Before, m.BeforeCI = meanInterval(r.b, o.Confidence)
 		m.After, m.AfterCI = meanInterval(r.a, o.Confidence)
-		m.PValue = math.NaN()
-		if len(r.b) > 0 && len(r.a) > 0 {
-			m.PValue = uTest(r.b, r.a)
-		}
+		m.PValue = welchTest(r.b, r.a)
 		out = append(out, m)
 	}
 
@@ -113,12 +116,10 @@ func Compare(before, after Side, o Options) []Metric {
 	// their mean over equal intervals is the counter's rate over the
 	// steady state.
 	rb, ra := intervalRates(before.CPUTimes, before.CPUSeconds), intervalRates(after.CPUTimes, after.CPUSeconds)
-	cpu := Metric{Name: "cpu_cores", Unit: "cores", Test: TestMannWhitney, PValue: math.NaN()}
+	cpu := Metric{Name: "cpu_cores", Unit: "cores", Test: TestWelch}
 	cpu.Before, cpu.BeforeCI = meanInterval(rb, o.Confidence)
 	cpu.After, cpu.AfterCI = meanInterval(ra, o.Confidence)
-	if len(rb) > 0 && len(ra) > 0 {
-		cpu.PValue = uTest(rb, ra)
-	}
+	cpu.PValue = welchTest(rb, ra)
 	out = append(out, cpu)
 
 	req := Metric{Name: "requests", Unit: "count", Before: float64(before.Requests),
@@ -198,16 +199,40 @@ func latencies(before, after Side, o Options) []Metric {
 	if len(b) > 0 && len(a) > 0 {
 		p = uTest(b, a)
 	}
-	// Each side draws from its own stream so that adding samples to one
-	// side does not move the other side's intervals.
+	// Each side resamples with its own generator, seeded alike: adding
+	// samples to one side does not move the other side's intervals, and
+	// identical samples get identical intervals.
 	ciB := bootstrapQuantiles(b, latencyPs, o, rand.New(rand.NewPCG(o.Seed, 1)))
-	ciA := bootstrapQuantiles(a, latencyPs, o, rand.New(rand.NewPCG(o.Seed, 2)))
+	ciA := bootstrapQuantiles(a, latencyPs, o, rand.New(rand.NewPCG(o.Seed, 1)))
 	out := make([]Metric, len(latencyPs))
 	for i, q := range latencyPs {
 		out[i] = Metric{Name: Names[i], Unit: "ms", Before: sortedQuantile(b, q), After: sortedQuantile(a, q),
-			BeforeCI: ciB[i], AfterCI: ciA[i], PValue: p, Test: TestMannWhitney}
+			BeforeCI: ciB[i], AfterCI: ciA[i], PValue: p, Test: TestMannWhitney,
+			DetectablePct: num(detectable(ciB[i], ciA[i], o))}
 	}
 	return out
+}
+
+// detectable returns the smallest relative change of a percentile, in
+// percent, that a comparison with these intervals calls better or
+// worse at least 95 times in 100, or NaN when an interval is unknown.
+//
+// A percentile's estimate is noisy: P99 of 1000 requests rests on the
+// ten slowest. The change is judged on the estimates, so a change is
+// called reliably only when it exceeds the minimum effect by 1.645
+// standard errors of the estimates' log ratio (one-sided 95% power).
+// The standard errors are read off the bootstrap intervals, taken as
+// normal in log space.
+func detectable(before, after Interval, o Options) float64 {
+	if !before.known() || !after.known() || before.Low <= 0 || after.Low <= 0 {
+		return math.NaN()
+	}
+	z := distuv.UnitNormal.Quantile(1 - (1-o.Confidence)/2)
+	seB := (math.Log(before.High) - math.Log(before.Low)) / (2 * z)
+	seA := (math.Log(after.High) - math.Log(after.Low)) / (2 * z)
+	se := math.Hypot(seB, seA)
+	d := math.Log1p(o.MinEffectPct/100) + distuv.UnitNormal.Quantile(0.95)*se
+	return math.Expm1(d) * 100
 }
 
 // judge fills ChangePct and the verdict: a significant change at least
@@ -291,17 +316,18 @@ func Rate(xs, ys []float64) float64 {
 // metricJSON is the JSON form of a Metric: NaN becomes null, unknown
 // intervals and untested figures are left out.
 type metricJSON struct {
-	Name      string      `json:"name"`
-	Unit      string      `json:"unit"`
-	Before    *float64    `json:"before"`
-	After     *float64    `json:"after"`
-	ChangePct *float64    `json:"change_pct"`
-	BeforeCI  *[2]float64 `json:"before_ci,omitempty"`
-	AfterCI   *[2]float64 `json:"after_ci,omitempty"`
-	PValue    *float64    `json:"p_value,omitempty"`
-	Test      string      `json:"test,omitempty"`
-	Verdict   string      `json:"verdict,omitempty"`
-	NoisePct  *float64    `json:"noise_pct,omitempty"`
+	Name       string      `json:"name"`
+	Unit       string      `json:"unit"`
+	Before     *float64    `json:"before"`
+	After      *float64    `json:"after"`
+	ChangePct  *float64    `json:"change_pct"`
+	BeforeCI   *[2]float64 `json:"before_ci,omitempty"`
+	AfterCI    *[2]float64 `json:"after_ci,omitempty"`
+	PValue     *float64    `json:"p_value,omitempty"`
+	Test       string      `json:"test,omitempty"`
+	Verdict    string      `json:"verdict,omitempty"`
+	NoisePct   *float64    `json:"noise_pct,omitempty"`
+	Detectable *float64    `json:"detectable_pct,omitempty"`
 }
 
 func num(f float64) *float64 {
@@ -322,7 +348,7 @@ func val(f *float64) float64 {
 func (m Metric) MarshalJSON() ([]byte, error) {
 	j := metricJSON{Name: m.Name, Unit: m.Unit, Before: num(m.Before), After: num(m.After),
 		ChangePct: m.ChangePct, PValue: num(m.PValue), Test: m.Test, Verdict: m.Verdict,
-		NoisePct: m.NoisePct}
+		NoisePct: m.NoisePct, Detectable: m.DetectablePct}
 	if m.BeforeCI.known() {
 		j.BeforeCI = &[2]float64{m.BeforeCI.Low, m.BeforeCI.High}
 	}
@@ -349,6 +375,6 @@ func (m *Metric) UnmarshalJSON(b []byte) error {
 	}
 	*m = Metric{Name: j.Name, Unit: j.Unit, Before: val(j.Before), After: val(j.After),
 		ChangePct: j.ChangePct, BeforeCI: iv(j.BeforeCI), AfterCI: iv(j.AfterCI), PValue: val(j.PValue),
-		Test: j.Test, Verdict: j.Verdict, NoisePct: j.NoisePct}
+		Test: j.Test, Verdict: j.Verdict, NoisePct: j.NoisePct, DetectablePct: j.Detectable}
 	return nil
 }

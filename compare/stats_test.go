@@ -76,8 +76,10 @@ func TestBootstrapCoverage(t *testing.T) {
 }
 
 func TestIntervals(t *testing.T) {
-	m, iv := meanInterval([]float64{1, 2, 3, 4, 5}, 0.95)
-	// t(0.975, 4) = 2.776, s = 1.5811, se = 0.7071: 3 ± 1.963.
+	// No lag-1 autocorrelation (it is negative): the effective sample
+	// size is the count. t(0.975, 4) = 2.776, s = 1.5811, se = 0.7071:
+	// 3 ± 1.963.
+	m, iv := meanInterval([]float64{3, 1, 4, 2, 5}, 0.95)
 	if m != 3 || math.Abs(iv.Low-1.0368) > 1e-3 || math.Abs(iv.High-4.9632) > 1e-3 {
 		t.Errorf("meanInterval = %g %v, want 3 [1.0368, 4.9632]", m, iv)
 	}
@@ -87,5 +89,86 @@ func TestIntervals(t *testing.T) {
 	}
 	if r := intervalRates([]float64{0, 1, 3}, []float64{10, 10.5, 11.5}); !slices.Equal(r, []float64{0.5, 0.5}) {
 		t.Errorf("intervalRates = %v, want [0.5 0.5]", r)
+	}
+}
+
+func TestEffectiveN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ar := func(rho float64, n int) []float64 {
+		xs := make([]float64, n)
+		for i := 1; i < n; i++ {
+			xs[i] = rho*xs[i-1] + rng.NormFloat64()
+		}
+		return xs
+	}
+	tests := []struct {
+		name     string
+		xs       []float64
+		low, hig float64
+	}{
+		{"white noise", ar(0, 4000), 3600, 4000},
+		// AR(1) with ρ = 0.8: n(1-ρ)/(1+ρ) = 4000/9 ≈ 444.
+		{"ar(1) 0.8", ar(0.8, 4000), 380, 520},
+		{"constant", []float64{7, 7, 7, 7}, 4, 4},
+		{"trend", []float64{1, 2, 3, 4, 5, 6}, 2, 2},
+		{"two samples", []float64{1, 2}, 2, 2},
+	}
+	for _, tt := range tests {
+		if got := effectiveN(tt.xs); got < tt.low || got > tt.hig {
+			t.Errorf("%s: effectiveN = %.1f, want in [%g, %g]", tt.name, got, tt.low, tt.hig)
+		}
+	}
+}
+
+func TestWelchKnownValues(t *testing.T) {
+	// Means 3 and 7, variances 2.5 and 2.5, five samples each without
+	// positive autocorrelation: t = 4 on 8 degrees of freedom,
+	// two-sided p = 0.003949.
+	if p := welchTest([]float64{3, 1, 4, 2, 5}, []float64{6, 8, 5, 9, 7}); math.Abs(p-0.003949) > 1e-5 {
+		t.Errorf("welchTest = %.6f, want 0.003949", p)
+	}
+	if p := welchTest([]float64{4, 4, 4}, []float64{4, 4}); p != 1 {
+		t.Errorf("welchTest of equal constants = %g, want 1", p)
+	}
+	if p := welchTest([]float64{4, 4, 4}, []float64{5, 5}); p != 0 {
+		t.Errorf("welchTest of different constants = %g, want 0", p)
+	}
+	if p := welchTest([]float64{4}, []float64{5, 5}); !math.IsNaN(p) {
+		t.Errorf("welchTest with one sample = %g, want NaN", p)
+	}
+}
+
+// TestAutocorrelatedAAIsQuiet checks the resource test on scrapes that
+// follow each other closely (AR(1), ρ = 0.9, 26 scrapes a side, same
+// mean): treating them as independent, as the U test does, calls many
+// of these A/A pairs different; on the effective sample size the false
+// alarms stay near α.
+func TestAutocorrelatedAAIsQuiet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	series := func() []float64 {
+		xs := make([]float64, 26)
+		x := rng.NormFloat64() / math.Sqrt(1-0.81)
+		for i := range xs {
+			x = 0.9*x + rng.NormFloat64()
+			xs[i] = 60e6 + 1e6*x
+		}
+		return xs
+	}
+	const trials = 1000
+	welch, u := 0, 0
+	for range trials {
+		b, a := series(), series()
+		if welchTest(b, a) < 0.05 {
+			welch++
+		}
+		if uTest(b, a) < 0.05 {
+			u++
+		}
+	}
+	t.Logf("A/A on AR(1) scrapes: %d of %d significant with the effective-n Welch test, %d with the U test",
+		welch, trials, u)
+	if welch > trials*75/1000 {
+		t.Errorf("effective-n Welch test: %d of %d A/A pairs significant at 0.05, want at most %d",
+			welch, trials, trials*75/1000)
 	}
 }

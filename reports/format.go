@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/cutover-dev/cutover/compare"
 )
@@ -113,6 +114,22 @@ func noise(p *float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("±%.1f%%", *p)
+}
+
+// detectable returns a sentence giving each latency percentile's
+// smallest change called 95 times in 100, or "" when none is known.
+func detectable(ms []compare.Metric) string {
+	var parts []string
+	for _, m := range ms {
+		if m.DetectablePct != nil {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", label(m.Name), *m.DetectablePct))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Smallest latency change this run calls 95 times in 100: " + strings.Join(parts, ", ") +
+		"; more requests per side (load.rate × load.duration) narrow it."
 }
 
 func pctOf(f float64) string { return fmt.Sprintf("%g%%", f*100) }

@@ -29,11 +29,11 @@ func writeHTML(w io.Writer, r *Report, plots []Plot) error {
 		Src   template.URL
 	}
 	v := struct {
-		R                                *Report
-		Verdict, Summary, Stats          string
-		Metrics, Calibration, Gates, Ops []row
-		MetricsHead, GatesHead, OpsHead  []string
-		Plots                            []plotView
+		R                                   *Report
+		Verdict, Summary, Stats, Detectable string
+		Metrics, Calibration, Gates, Ops    []row
+		MetricsHead, GatesHead, OpsHead     []string
+		Plots                               []plotView
 	}{R: r, Verdict: strings.ToUpper(r.Verdict)}
 	if r.Partial {
 		v.Verdict += " (partial run: " + r.Error + ")"
@@ -45,6 +45,7 @@ func writeHTML(w io.Writer, r *Report, plots []Plot) error {
 		v.Stats = fmt.Sprintf("%s intervals; significance at α=%g (Holm's correction across metrics), "+
 			"minimum effect %g%%; ~ means no significant change", pctOf(st.Confidence), st.Alpha, st.MinEffectPct)
 	}
+	v.Detectable = detectable(r.Metrics)
 	v.MetricsHead = []string{"Metric", "Before", "After", "Change", "p", "Verdict"}
 	if len(r.Calibration) > 0 {
 		v.MetricsHead = append(v.MetricsHead, "A/A noise")
@@ -111,6 +112,7 @@ figure { margin: 0 0 1.5em; } img { max-width: 100%; border: 1px solid #eee; }
 <tr>{{range .MetricsHead}}<th>{{.}}</th>{{end}}</tr>
 {{range .Metrics}}<tr class="{{.Class}}">{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
+{{with .Detectable}}<p>{{.}}</p>{{end}}
 {{if .Calibration}}<h2>A/A calibration (old side against itself)</h2>
 <table>
 <tr><th>Metric</th><th>Run 1</th><th>Run 2</th><th>Change</th><th>Verdict</th></tr>

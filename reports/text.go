@@ -91,7 +91,8 @@ func render(w io.Writer, r *Report, md bool) error {
 
 	d.heading("Before and after")
 	if st := r.Stats; st != nil {
-		d.printf("%s intervals; verdicts: Mann-Whitney U and bootstrap (latency), U test (resources), "+
+		d.printf("%s intervals; verdicts: Mann-Whitney U and bootstrap (latency), Welch's t on the "+
+			"effective sample size (resources, CPU), "+
 			"two-proportion z (errors) at α=%g with Holm's correction, minimum effect %g%%\n\n",
 			pctOf(st.Confidence), st.Alpha, st.MinEffectPct)
 	}
@@ -109,6 +110,9 @@ func render(w io.Writer, r *Report, md bool) error {
 		body = append(body, row)
 	}
 	d.table(header, body)
+	if s := detectable(r.Metrics); s != "" {
+		d.printf("\n%s\n", s)
+	}
 
 	if len(r.Calibration) > 0 {
 		d.heading("A/A calibration (old side against itself)")
