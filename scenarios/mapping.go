@@ -42,6 +42,14 @@ type Expectation struct {
 	Kind string `yaml:"kind"`
 	// Columns are the columns that may differ in a changed row.
 	Columns []string `yaml:"columns"`
+	// OldWhere is an SQL boolean expression over the old row (the old
+	// table's columns, or old_sql's); the expectation covers only the
+	// rows where it holds. For missing and changed rows.
+	OldWhere string `yaml:"old_where"`
+	// NewWhere is an SQL boolean expression over the new row; the
+	// expectation covers only the rows where it holds. For extra and
+	// changed rows.
+	NewWhere string `yaml:"new_where"`
 	// Reason says why; it is shown in reports.
 	Reason string `yaml:"reason"`
 }
@@ -60,7 +68,8 @@ func (v Verify) Mapping() verify.Mapping {
 		tm := verify.TableMap{Table: t.Table, OldTable: t.OldTable, OldSQL: t.OldSQL, Key: t.Key,
 			Rename: t.Rename, Ignore: t.Ignore, Normalize: norm, FingerprintKey: t.FingerprintKey}
 		for _, e := range t.Expect {
-			tm.Expect = append(tm.Expect, verify.Expect{Kind: e.Kind, Columns: e.Columns, Reason: e.Reason})
+			tm.Expect = append(tm.Expect, verify.Expect{Kind: e.Kind, Columns: e.Columns,
+				OldWhere: e.OldWhere, NewWhere: e.NewWhere, Reason: e.Reason})
 		}
 		m.Tables = append(m.Tables, tm)
 	}
@@ -152,10 +161,25 @@ func validateMapping(v *Verify, l *locator) error {
 				if len(e.Columns) == 0 {
 					return l.errorf(q, "verify.tables[%d].expect[%d].columns: a changed expectation names its columns", i, j)
 				}
-			case verify.KindMissing, verify.KindExtra:
+			case verify.KindMissing:
+				if strings.TrimSpace(e.NewWhere) != "" {
+					return l.errorf(q+".new_where",
+						"verify.tables[%d].expect[%d].new_where: a missing row has no new side; use old_where", i, j)
+				}
+			case verify.KindExtra:
+				if strings.TrimSpace(e.OldWhere) != "" {
+					return l.errorf(q+".old_where",
+						"verify.tables[%d].expect[%d].old_where: an extra row has no old side; use new_where", i, j)
+				}
 			default:
 				return l.errorf(q+".kind", "verify.tables[%d].expect[%d].kind: unknown kind %q (known: changed, missing, extra)",
 					i, j, e.Kind)
+			}
+			for _, w := range []struct{ key, cond string }{{"old_where", e.OldWhere}, {"new_where", e.NewWhere}} {
+				if strings.Contains(w.cond, ";") {
+					return l.errorf(q+"."+w.key,
+						"verify.tables[%d].expect[%d].%s: must be one SQL expression, without a semicolon", i, j, w.key)
+				}
 			}
 			if strings.TrimSpace(e.Reason) == "" {
 				return l.errorf(q, "verify.tables[%d].expect[%d].reason: must say why the difference is expected", i, j)

@@ -78,3 +78,70 @@ func TestFlagshipMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectConditions checks the old_where and new_where keys of an
+// expectation, in a scenario and in a mapping file.
+func TestExpectConditions(t *testing.T) {
+	const scenario = `name: x
+old: {version: v1.11.10}
+new: {version: v2.3.0}
+verify:
+  tables:
+    - table: hydra_oauth2_flow
+      key: [login_challenge]
+      expect:
+        - columns: [state]
+          old_where: login_error IN ('', '{}')
+          new_where: state = 128
+          reason: marked as failed
+        - kind: missing
+          old_where: >-
+            requested_at < '2020-01-01'
+          reason: expired flows are dropped
+        - kind: extra
+          new_where: "client_id = 'new'"
+          reason: added
+`
+	s, err := Parse("good.yaml", []byte(scenario))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	got := s.Verify.Mapping().Tables[0].Expect
+	want := []struct{ old, new string }{
+		{"login_error IN ('', '{}')", "state = 128"},
+		{"requested_at < '2020-01-01'", ""},
+		{"", "client_id = 'new'"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("expect: got %d entries, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if got[i].OldWhere != w.old || got[i].NewWhere != w.new {
+			t.Errorf("expect[%d]: got old_where %q, new_where %q; want %q, %q",
+				i, got[i].OldWhere, got[i].NewWhere, w.old, w.new)
+		}
+	}
+
+	for _, tt := range []struct {
+		name, expect, want string
+	}{
+		{"new_where on missing", "{kind: missing, new_where: a = 1, reason: x}",
+			"bad.yaml:5:36: verify.tables[0].expect[0].new_where: a missing row has no new side; use old_where"},
+		{"old_where on extra", "{kind: extra, old_where: a = 1, reason: x}",
+			"bad.yaml:5:34: verify.tables[0].expect[0].old_where: an extra row has no old side; use new_where"},
+		{"semicolon in old_where", `{columns: [a], old_where: "true; DELETE FROM t", reason: x}`,
+			"bad.yaml:5:35: verify.tables[0].expect[0].old_where: must be one SQL expression, without a semicolon"},
+		{"semicolon in new_where", `{kind: extra, new_where: "a = 1;", reason: x}`,
+			"bad.yaml:5:34: verify.tables[0].expect[0].new_where: must be one SQL expression, without a semicolon"},
+		{"not a string", "{columns: [a], old_where: [a], reason: x}", "bad.yaml:5:"},
+		{"misspelt key", "{columns: [a], where: a = 1, reason: x}", "bad.yaml:5:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			yaml := "tables:\n  - table: t\n    key: [id]\n    expect:\n      - " + tt.expect + "\n"
+			_, err := ParseMapping("bad.yaml", []byte(yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("ParseMapping(%q): got %v, want an error starting %q", yaml, err, tt.want)
+			}
+		})
+	}
+}

@@ -69,18 +69,50 @@ const (
 
 // An Expect is a difference the migration is known to make.
 //
-// An expectation covers every row of its table of its kind: there is
-// no per-row condition yet, so an expected missing row hides any other
-// missing row of the same table, and an expected change of a column
-// hides unexpected changes of that column alone. Keep expectations to
-// tables and columns where that is acceptable.
+// Without conditions an expectation covers every row of its table of
+// its kind: an expected missing row hides any other missing row of the
+// table, and an expected change of a column hides unexpected changes
+// of that column. OldWhere and NewWhere narrow it to the rows the
+// migration is known to touch, so that a difference in any other row
+// is reported as unexpected. A condition is one SQL boolean expression,
+// evaluated by PostgreSQL on one row of one side when the rows of
+// mismatching chunks are read back, in the same read-only transaction;
+// a NULL result counts as false. Which conditions apply depends on the
+// kind:
+//
+//   - a missing row matches when OldWhere holds on its old row
+//     (NewWhere must be empty: there is no new row);
+//   - an extra row matches when NewWhere holds on its new row
+//     (OldWhere must be empty: there is no old row);
+//   - a changed row matches when its differing columns are all in
+//     Columns and every condition that is set holds on its side.
+//
+// A key duplicated on one side counts as missing (old side) or extra
+// (new side); the condition sees one of the key's surplus rows there,
+// which one is not defined.
+//
+// A condition names columns as that side exposes them: the old table's
+// columns by their old names (Rename is not applied) or old_sql's
+// result columns, and the new table's columns. It may qualify them
+// with the source's name: the table's name, or src for old_sql. A
+// condition may hold a subquery of other tables of its database, but
+// it runs on every row read back, so keep it to an indexed lookup. It
+// may not contain a semicolon. A condition that does not parse, is not
+// boolean or fails on a row makes the comparison fail with an error
+// naming the table and the expectation.
 type Expect struct {
 	// Kind is KindChanged (the default), KindMissing or KindExtra.
 	Kind string
 	// Columns, for KindChanged, are the columns, by new name, that may
 	// differ; a changed row whose differing columns are all listed is
-	// an expected change.
+	// an expected change, if the conditions hold.
 	Columns []string
+	// OldWhere, when set, is an SQL boolean expression that the old
+	// row must satisfy; for KindMissing and KindChanged.
+	OldWhere string
+	// NewWhere, when set, is an SQL boolean expression that the new
+	// row must satisfy; for KindExtra and KindChanged.
+	NewWhere string
 	// Reason says why the difference is expected; it is reported.
 	Reason string
 }
@@ -142,8 +174,10 @@ func NormalizerNames() []string {
 	return names
 }
 
-// Validate checks that the mapping names known normalizers and kinds
-// and that every table has a key.
+// Validate checks that the mapping names known normalizers and kinds,
+// that every table has a key and that each expectation's conditions
+// fit its kind. It does not parse the conditions: PostgreSQL does, when
+// the comparison starts.
 func (m Mapping) Validate() error {
 	seen := map[string]bool{}
 	for i, t := range m.Tables {
@@ -172,9 +206,24 @@ func (m Mapping) Validate() error {
 				if len(e.Columns) == 0 {
 					return fmt.Errorf("table %s: expect[%d]: a changed expectation names its columns", t.Table, j)
 				}
-			case KindMissing, KindExtra:
+			case KindMissing:
+				if strings.TrimSpace(e.NewWhere) != "" {
+					return fmt.Errorf("table %s: expect[%d]: new_where: a missing row has no new side; use old_where",
+						t.Table, j)
+				}
+			case KindExtra:
+				if strings.TrimSpace(e.OldWhere) != "" {
+					return fmt.Errorf("table %s: expect[%d]: old_where: an extra row has no old side; use new_where",
+						t.Table, j)
+				}
 			default:
 				return fmt.Errorf("table %s: expect[%d]: unknown kind %q", t.Table, j, e.Kind)
+			}
+			for _, w := range []struct{ name, cond string }{{"old_where", e.OldWhere}, {"new_where", e.NewWhere}} {
+				if strings.Contains(w.cond, ";") {
+					return fmt.Errorf("table %s: expect[%d]: %s: must be one SQL expression, without a semicolon",
+						t.Table, j, w.name)
+				}
 			}
 			if strings.TrimSpace(e.Reason) == "" {
 				return fmt.Errorf("table %s: expect[%d]: no reason given", t.Table, j)

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // addDecimal adds two decimal integers given as text; "" is zero.
@@ -37,25 +38,35 @@ type differ struct {
 	diffs []Diff
 }
 
-// A row is one row's key, hash and per-column hashes.
+// A row is one row's key, hash, per-column hashes and the results of
+// the side's expectation conditions.
 type row struct {
-	key  []*string // nil for a NULL key column
-	hash int64
-	cols []int64
+	key   []*string // nil for a NULL key column
+	hash  int64
+	cols  []int64
+	conds []bool // by the side's plan conditions (plan.oldConds or newConds)
 }
 
-// rows reads the key, row hash and column hashes of every row of set
-// on one side, by key.
+// rows reads the key, row hash, column hashes and condition results of
+// every row of set on one side, by key.
 func (d *differ) rows(ctx context.Context, s *side, src, table string, key []string, kh, hash, cols string,
-	set chunkSet) (map[string][]row, error) {
+	cs []cond, set chunkSet) (map[string][]row, error) {
 	var args []any
 	where := set.where(kh, &args)
-	q := fmt.Sprintf("SELECT ARRAY[%s], %s, %s FROM %s", textArray(key), hash, cols, src)
+	q := fmt.Sprintf("SELECT ARRAY[%s], %s, %s", textArray(key), hash, cols)
+	for _, c := range cs {
+		q += ", " + c.expr()
+	}
+	q += " FROM " + src
 	out := map[string][]row{}
 	var mu sync.Mutex
 	err := d.e.scan(ctx, s, table, q, where, "", args, func(rows pgx.Rows) error {
-		var rw row
-		if err := rows.Scan(&rw.key, &rw.hash, &rw.cols); err != nil {
+		rw := row{conds: make([]bool, len(cs))}
+		dst := []any{&rw.key, &rw.hash, &rw.cols}
+		for i := range rw.conds {
+			dst = append(dst, &rw.conds[i])
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("reading row hashes: %w", err)
 		}
 		id := keyID(rw.key)
@@ -64,7 +75,35 @@ func (d *differ) rows(ctx context.Context, s *side, src, table string, key []str
 		mu.Unlock()
 		return nil
 	})
+	if err != nil && len(cs) > 0 {
+		if berr := d.blame(ctx, s, src, kh, cs, set); berr != nil {
+			return nil, berr
+		}
+	}
 	return out, err
+}
+
+// blame finds, after the read of a side's rows failed, the first
+// condition that fails on its own over the same rows, such as a cast
+// that a value of one row does not fit. It returns that error, naming
+// the expectation, or nil when no condition fails alone.
+func (d *differ) blame(ctx context.Context, s *side, src, kh string, cs []cond, set chunkSet) error {
+	for _, c := range cs {
+		var args []any
+		q := "SELECT count(*) FILTER (WHERE " + c.expr() + ") FROM " + src
+		if w := set.where(kh, &args); w != "" {
+			q += " WHERE " + w
+		}
+		var pe *pgconn.PgError
+		err := s.read(ctx, func(tx pgx.Tx) error {
+			var n int64
+			return tx.QueryRow(ctx, q, args...).Scan(&n)
+		})
+		if errors.As(err, &pe) {
+			return c.wrap(pe)
+		}
+	}
+	return nil
 }
 
 // leaf compares the rows of the chunks in set one by one.
@@ -73,12 +112,14 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 	errc := make(chan error, 2)
 	go func() {
 		var err error
-		om, err = d.rows(ctx, d.e.old, d.p.oldSrc, d.p.oldTable, d.p.oldKey, d.p.oldKH, d.p.oldHash, d.p.oldCols, set)
+		om, err = d.rows(ctx, d.e.old, d.p.oldSrc, d.p.oldTable, d.p.oldKey, d.p.oldKH, d.p.oldHash, d.p.oldCols,
+			d.p.oldConds, set)
 		errc <- err
 	}()
 	go func() {
 		var err error
-		nm, err = d.rows(ctx, d.e.new, d.p.newSrc, d.p.t.Table, d.p.newKey, d.p.newKH, d.p.newHash, d.p.newCols, set)
+		nm, err = d.rows(ctx, d.e.new, d.p.newSrc, d.p.t.Table, d.p.newKey, d.p.newKH, d.p.newHash, d.p.newCols,
+			d.p.newConds, set)
 		errc <- err
 	}()
 	if err := errors.Join(<-errc, <-errc); err != nil {
@@ -89,18 +130,20 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 		key := os[0].key
 		switch {
 		case len(ns) == 0:
-			d.diffs = append(d.diffs, d.kind(key, KindMissing, nil))
+			d.diffs = append(d.diffs, d.kind(key, KindMissing, nil, &os[0], nil))
 			continue
 		case os[0].hash != ns[0].hash:
-			d.diffs = append(d.diffs, d.changed(key, os[0], ns[0]))
+			d.diffs = append(d.diffs, d.changed(key, &os[0], &ns[0]))
 		}
-		for range len(os) - len(ns) {
-			df := d.kind(key, KindMissing, nil)
+		// The surplus rows of a duplicated key are the ones the
+		// expectations' conditions see.
+		for i := len(ns); i < len(os); i++ {
+			df := d.kind(key, KindMissing, nil, &os[i], nil)
 			df.Kind, df.Side = KindDuplicate, "old"
 			d.diffs = append(d.diffs, df)
 		}
-		for range len(ns) - len(os) {
-			df := d.kind(key, KindExtra, nil)
+		for i := len(os); i < len(ns); i++ {
+			df := d.kind(key, KindExtra, nil, nil, &ns[i])
 			df.Kind, df.Side = KindDuplicate, "new"
 			d.diffs = append(d.diffs, df)
 		}
@@ -110,7 +153,7 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 			continue
 		}
 		for i := range ns {
-			df := d.kind(ns[0].key, KindExtra, nil)
+			df := d.kind(ns[0].key, KindExtra, nil, nil, &ns[i])
 			if i > 0 {
 				df.Kind, df.Side = KindDuplicate, "new"
 			}
@@ -120,7 +163,7 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 	return nil
 }
 
-func (d *differ) changed(key []*string, o, n row) Diff {
+func (d *differ) changed(key []*string, o, n *row) Diff {
 	var cols []string
 	for i, c := range d.p.compared {
 		if i < len(o.cols) && i < len(n.cols) && o.cols[i] != n.cols[i] {
@@ -132,14 +175,15 @@ func (d *differ) changed(key []*string, o, n row) Diff {
 		// type change; name the key.
 		cols = slices.Clone(d.p.t.Key)
 	}
-	return d.kind(key, KindChanged, cols)
+	return d.kind(key, KindChanged, cols, o, n)
 }
 
 // kind builds a diff, marking it expected when the mapping says so.
-// kind is the counting kind: missing, extra or changed.
-func (d *differ) kind(key []*string, kind string, cols []string) Diff {
+// kind is the counting kind: missing, extra or changed; o and n are the
+// old and new rows, nil where the side has none.
+func (d *differ) kind(key []*string, kind string, cols []string, o, n *row) Diff {
 	df := Diff{Key: displayKey(key, d.p.t.FingerprintKey), Kind: kind, Columns: cols}
-	for _, x := range d.p.t.Expect {
+	for j, x := range d.p.t.Expect {
 		xk := x.Kind
 		if xk == "" {
 			xk = KindChanged
@@ -150,10 +194,25 @@ func (d *differ) kind(key []*string, kind string, cols []string) Diff {
 		if kind == KindChanged && !subset(cols, x.Columns) {
 			continue
 		}
+		if !holds(j, d.p.oldConds, o) || !holds(j, d.p.newConds, n) {
+			continue
+		}
 		df.Expected, df.Reason = true, x.Reason
 		break
 	}
 	return df
+}
+
+// holds reports whether every condition of expectation j among cs,
+// one side's conditions, holds on r, that side's row. A condition on a
+// side without a row does not hold.
+func holds(j int, cs []cond, r *row) bool {
+	for i, c := range cs {
+		if c.expect == j && (r == nil || !r.conds[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func subset(a, b []string) bool {

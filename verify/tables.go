@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -202,7 +203,9 @@ func queryColumns(ctx context.Context, tx pgx.Tx, query string) (map[string]stri
 	if err != nil {
 		return nil, fmt.Errorf("old_sql: %w", err)
 	}
-	fds := rows.FieldDescriptions()
+	// The descriptions live in a buffer of the connection that its
+	// next query reuses.
+	fds := slices.Clone(rows.FieldDescriptions())
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("old_sql: %w", err)
@@ -252,6 +255,59 @@ type plan struct {
 	oldHash, newHash string   // row hash expressions
 	oldCols, newCols string   // per-column hash array expressions
 	oldKH, newKH     string   // key hash expressions, which place rows in chunks
+	oldConds         []cond   // expectations' old_where conditions, read with each row
+	newConds         []cond   // expectations' new_where conditions, read with each row
+}
+
+// A cond is one condition of an expectation, evaluated on the rows of
+// one side.
+type cond struct {
+	expect int    // index in TableMap.Expect
+	name   string // "old_where" or "new_where", for errors
+	sql    string
+}
+
+// expr returns the condition as a boolean result column; NULL counts
+// as false. The condition stands on its own lines so that a trailing
+// "--" comment in it ends with it.
+func (c cond) expr() string { return "coalesce((\n" + c.sql + "\n), false)" }
+
+// wrap names the condition in an error it caused.
+func (c cond) wrap(err error) error { return fmt.Errorf("expect[%d]: %s: %w", c.expect, c.name, err) }
+
+// conds returns the conditions of t's expectations, by side.
+func conds(t TableMap) (old, new []cond) {
+	for j, x := range t.Expect {
+		if w := strings.TrimSpace(x.OldWhere); w != "" {
+			old = append(old, cond{expect: j, name: "old_where", sql: w})
+		}
+		if w := strings.TrimSpace(x.NewWhere); w != "" {
+			new = append(new, cond{expect: j, name: "new_where", sql: w})
+		}
+	}
+	return old, new
+}
+
+// checkConds has PostgreSQL parse and plan each condition over src
+// without reading a row, so that a mistake is named before any scan,
+// whether or not the table differs.
+func checkConds(ctx context.Context, tx pgx.Tx, src string, cs []cond) error {
+	for _, c := range cs {
+		rows, err := tx.Query(ctx, "SELECT (\n"+c.sql+"\n) FROM "+src+" LIMIT 0")
+		if err != nil {
+			return c.wrap(err)
+		}
+		fds := rows.FieldDescriptions()
+		boolean := len(fds) == 1 && fds[0].DataTypeOID == pgtype.BoolOID
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return c.wrap(err)
+		}
+		if !boolean {
+			return c.wrap(errors.New("is not one boolean expression"))
+		}
+	}
+	return nil
 }
 
 func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]string, tr *TableResult) (*plan, error) {
@@ -346,6 +402,13 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 	p.newHash = "hash_record_extended(ROW(" + strings.Join(slices.Concat(nkh, p.newExpr), ", ") + "), 0)"
 	p.oldCols, p.newCols = colHashes(p.oldExpr), colHashes(p.newExpr)
 	p.oldKH, p.newKH = keyHash(p.oldKey), keyHash(p.newKey)
+	p.oldConds, p.newConds = conds(t)
+	if err := checkConds(ctx, e.old.leadTx, p.oldSrc, p.oldConds); err != nil {
+		return nil, err
+	}
+	if err := checkConds(ctx, e.new.leadTx, p.newSrc, p.newConds); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -314,21 +314,51 @@ func TestRunInterruptedLeavesNothing(t *testing.T) {
 			var rep struct {
 				Partial bool   `json:"partial"`
 				Verdict string `json:"verdict"`
-				Gates   []struct {
+				Verify  struct {
+					RowsCompared int64 `json:"rows_compared"`
+				}
+				Sessions struct {
+					Checked int
+				}
+				Metrics []struct {
+					Name  string
+					After *float64
+				}
+				Gates []struct {
 					Name   string
 					Passed bool
 					Detail string
 				}
 			}
-			json.Unmarshal(data, &rep)
+			if err := json.Unmarshal(data, &rep); err != nil {
+				t.Fatalf("report.json: %v", err)
+			}
 			if !rep.Partial || rep.Verdict != "fail" {
 				t.Errorf("report partial=%v verdict=%q, want partial fail", rep.Partial, rep.Verdict)
 			}
-			// Interrupted before the new server was loaded, no gate can
-			// have been measured, so none may pass.
+			// The interrupt lands a moment after the stage starts, and a
+			// fast machine may be a stage further by then; what must hold
+			// is that no gate passes on figures the run never measured.
+			loadedNew := false
+			for _, m := range rep.Metrics {
+				if m.Name == "latency_p95_ms" && m.After != nil {
+					loadedNew = true
+				}
+			}
 			for _, g := range rep.Gates {
-				if g.Passed && stage != "loading the new server" {
-					t.Errorf("gate %s passed in a run interrupted at %q: %s", g.Name, stage, g.Detail)
+				if !g.Passed {
+					continue
+				}
+				measured := loadedNew
+				switch g.Name {
+				case "missing_rows", "changed_rows":
+					measured = rep.Verify.RowsCompared > 0
+				case "session_mismatches":
+					measured = rep.Sessions.Checked > 0
+				}
+				if !measured {
+					t.Errorf("gate %s passed in a run interrupted at %q without its figures: %s",
+						g.Name, stage, g.Detail)
 				}
 			}
 		})

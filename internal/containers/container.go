@@ -254,6 +254,11 @@ func (e *Engine) Start(ctx context.Context, s Spec, probe func(*Container) (Prob
 	}()
 	p, err := probe(c)
 	if err != nil {
+		// A container that exits at once may lose its published ports
+		// before the probe reads them: the exit is the news.
+		if run, _, serr := c.running(context.WithoutCancel(ctx)); serr == nil && !run {
+			return nil, c.exitError(ctx, "during start-up")
+		}
 		return nil, err
 	}
 	if err := c.waitReady(ctx, p, limit); err != nil {
