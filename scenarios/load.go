@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -86,9 +87,51 @@ func yamlError(name string, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		p := ye.GetToken().Position
-		return &Error{File: name, Line: p.Line, Column: p.Column, Msg: ye.GetMessage()}
+		return &Error{File: name, Line: p.Line, Column: p.Column, Msg: plainType(ye.GetMessage())}
 	}
-	return &Error{File: name, Msg: err.Error()}
+	return &Error{File: name, Msg: plainType(err.Error())}
+}
+
+// goType matches the YAML library's type errors, which name Go types
+// ("cannot unmarshal string into Go struct field Scenario.Seed of type
+// int"); a scenario's author knows YAML, not cutover's structs.
+var goType = regexp.MustCompile(`cannot unmarshal (.+?) into Go (?:struct field \S+|value) of type (\S+)`)
+
+// plainType rewrites a type error in the words of YAML: "want an
+// integer, got a string".
+func plainType(msg string) string {
+	m := goType.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	want := "a " + m[2]
+	switch t := m[2]; {
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		want = "an integer"
+	case strings.HasPrefix(t, "float"):
+		want = "a number"
+	case t == "bool":
+		want = "true or false"
+	case t == "string":
+		want = "a string"
+	case strings.HasPrefix(t, "[]"):
+		want = "a list"
+	case strings.HasPrefix(t, "map["):
+		want = "a mapping"
+	case strings.Contains(t, "."):
+		want = "a mapping" // one of cutover's sections
+	}
+	got := m[1]
+	switch got {
+	case "string", "bool", "int", "float64", "uint64":
+		got = map[string]string{"string": "text", "bool": "true or false", "int": "a number",
+			"float64": "a number", "uint64": "a number"}[got]
+	case "[]interface {}":
+		got = "a list"
+	case "map[string]interface {}":
+		got = "a mapping"
+	}
+	return strings.Replace(msg, m[0], "want "+want+", got "+got, 1)
 }
 
 // A locator finds the place of a key in the parsed file so that

@@ -53,7 +53,7 @@ func (w *logWatch) id() string {
 func shortScenario(t *testing.T) *scenarios.Scenario {
 	t.Helper()
 	y := string(scenarios.DefaultYAML())
-	for old, new := range map[string]string{"duration: 30s": "duration: 8s", "warmup: 5s": "warmup: 2s",
+	for old, new := range map[string]string{"duration: 55s": "duration: 8s", "warmup: 5s": "warmup: 2s",
 		"sessions: 12": "sessions: 4"} {
 		if !strings.Contains(y, old) {
 			t.Fatalf("flagship scenario has no %q", old)
