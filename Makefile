@@ -3,6 +3,7 @@
 GO        ?= go
 BIN       ?= bin/cutover
 CACHE     ?= $(or $(CUTOVER_CACHE),$(HOME)/.cache/cutover)
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 HYDRA_OLD := $(CACHE)/hydra/v1.11.10/hydra
 HYDRA_NEW := $(CACHE)/hydra/v2.3.0/hydra
 export CUTOVER_CACHE := $(CACHE)
@@ -22,7 +23,7 @@ help:
 	@echo "make images - build local images cutover/hydra:VERSION, cutover/postgres:15 (needs docker, root)"
 
 build:
-	$(GO) build -o $(BIN) ./cmd/cutover
+	$(GO) build -ldflags "-X github.com/cutover-dev/cutover/internal/cli.Version=$(VERSION)" -o $(BIN) ./cmd/cutover
 
 $(HYDRA_OLD):
 	cd internal/hydra/build/v1.11.10 && CGO_ENABLED=0 $(GO) build -trimpath -o $@ github.com/ory/hydra

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -129,8 +130,42 @@ func parse(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help requested")
 
 func cmdVersion(_ context.Context, e *environ, args []string) error {
-	fmt.Fprintf(e.stdout, "cutover %s\n", Version)
+	fmt.Fprintf(e.stdout, "cutover %s\n", version())
 	return nil
+}
+
+// version returns Version, or when it was not set at build time what
+// the Go toolchain recorded: the module version of a `go install`, or
+// the source revision of a build in a checkout.
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-modified"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return Version
+	}
+	return "dev-" + rev + dirty
 }
 
 func cmdScenario(_ context.Context, e *environ, args []string) error {
