@@ -196,3 +196,20 @@ func TestHelpAndScenario(t *testing.T) {
 		t.Errorf("scenario: exit %d, stdout starts %.80q", code, stdout)
 	}
 }
+
+func TestClearOutputs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"report.json", "report.html", "results-old.bin", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := clearOutputs(dir)
+	if err != nil || n != 3 {
+		t.Fatalf("clearOutputs = %d, %v; want 3 files removed", n, err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(left) != 1 || filepath.Base(left[0]) != "notes.txt" {
+		t.Errorf("left %v, want only notes.txt", left)
+	}
+}

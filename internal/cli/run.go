@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -68,6 +69,11 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 	if err := checkWritable(cfg.out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
+	if n, err := clearOutputs(cfg.out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	} else if n > 0 {
+		e.log.Info("removed the files of an earlier run", "out", cfg.out, "files", n)
+	}
 	e.log.Info("running scenario", "scenario", sc.Name, "file", sc.File, "provider", cfg.provider, "out", cfg.out)
 	rep, err := pipeline.Run(ctx, pipeline.Options{Scenario: sc, OutDir: cfg.out, Provider: cfg.provider,
 		Images: cfg.images, Log: e.log, NewSecret: e.newSecret})
@@ -104,6 +110,27 @@ func resolveRun(c runConfig, getenv Env) runConfig {
 	c.images.Old = pick(c.images.Old, "CUTOVER_OLD_IMAGE", "")
 	c.images.New = pick(c.images.New, "CUTOVER_NEW_IMAGE", "")
 	return c
+}
+
+// outputs are the files a run writes into --out.
+var outputs = []string{"report.json", "report.md", "report.html", "junit.xml", reports.SamplesFile,
+	"results-old.bin", "results-old-aa.bin", "results-new.bin", "results-window.bin"}
+
+// clearOutputs removes from dir the files an earlier run wrote there,
+// so that a run that ends early leaves no stale report beside its own.
+// Other files are left alone. It returns how many it removed.
+func clearOutputs(dir string) (int, error) {
+	n := 0
+	for _, name := range outputs {
+		err := os.Remove(filepath.Join(dir, name))
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, fs.ErrNotExist):
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func checkWritable(dir string) error {
