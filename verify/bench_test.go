@@ -33,6 +33,15 @@ func benchRows(b *testing.B) int {
 
 const benchDiffs = 100
 
+// benchWorkers is verify's workers per side: CUTOVER_BENCH_WORKERS, or
+// what cutover uses for two databases on this machine.
+func benchWorkers() int {
+	if w, err := strconv.Atoi(os.Getenv("CUTOVER_BENCH_WORKERS")); err == nil && w > 0 {
+		return w
+	}
+	return verify.LocalWorkers()
+}
+
 var (
 	benchOnce sync.Once
 	benchPG   *provision.Postgres
@@ -107,7 +116,7 @@ func BenchmarkVerify(b *testing.B) {
 			op, np := pools(b, pg.DSN("a"), pg.DSN(newDB))
 			b.ReportAllocs()
 			for b.Loop() {
-				res, err := verify.Tables(ctx, op, np, benchMapping, verify.Options{})
+				res, err := verify.Tables(ctx, op, np, benchMapping, verify.Options{Workers: benchWorkers()})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,9 @@ type Options struct {
 	LeafRows int
 	// Workers bounds the concurrent queries on each side; 0 means one
 	// less than the pool's MaxConns (one connection holds the
-	// snapshot).
+	// snapshot). Each query keeps a CPU of the database server busy:
+	// more workers than the server has cores to spare slow the
+	// comparison down (see [LocalWorkers]).
 	Workers int
 	// MaxDiffs bounds how many differing rows a TableResult lists;
 	// 0 means 100. Counts are always exact.
@@ -51,6 +54,12 @@ type Progress struct {
 	// RowsOld and RowsNew are the table's row counts, once known.
 	RowsOld, RowsNew int64
 }
+
+// LocalWorkers returns the workers per side for two databases served
+// by this machine: half its cores each, at least one. On 2 cores, three
+// workers a side measured 1.6 times the floor's time and one worker a
+// side 1.3 times.
+func LocalWorkers() int { return max(1, runtime.NumCPU()/2) }
 
 func (o *Options) defaults() {
 	if o.ChunkRows <= 0 {
@@ -587,10 +596,16 @@ func (e *engine) checksums(ctx context.Context, p *plan, set chunkSet, bits int)
 	side := func(s *side, src, table, kh, hash string) (map[int64]check, error) {
 		var args []any
 		where := set.where(kh, &args)
-		q := fmt.Sprintf("SELECT %s & %d, count(*), sum(%s)::text FROM %s", kh, mask(bits), hash, src)
+		// The hashes are computed in a subquery that the planner may not
+		// flatten (OFFSET 0), so that only the two numbers per row reach
+		// the aggregate: grouping on an expression of whole rows, the
+		// planner guesses a group per row and sorts the full rows first,
+		// which measured 2.7 times slower than hashing them.
+		q := fmt.Sprintf("SELECT k & %d, count(*), sum(h)::text FROM (SELECT %s AS k, %s AS h FROM %s",
+			mask(bits), kh, hash, src)
 		out := map[int64]check{}
 		var mu sync.Mutex
-		err := e.scan(ctx, s, table, q, where, " GROUP BY 1", args, func(rows pgx.Rows) error {
+		err := e.scan(ctx, s, table, q, where, " OFFSET 0) AS hashed GROUP BY 1", args, func(rows pgx.Rows) error {
 			var b, n int64
 			var sum string
 			if err := rows.Scan(&b, &n, &sum); err != nil {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/cutover-dev/cutover/scenarios"
 	"github.com/cutover-dev/cutover/verify"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -34,7 +36,8 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		"(default: the built-in "+scenarios.DefaultName+" mapping)")
 	fs.StringVar(&cfg.format, "format", "text", "report format on stdout: text or json")
 	fs.IntVar(&cfg.chunkRows, "chunk-rows", 0, "target rows per checksum chunk (default 2000)")
-	fs.IntVar(&cfg.workers, "workers", 4, "concurrent queries per database")
+	fs.IntVar(&cfg.workers, "workers", 0, "concurrent queries per database (default: half this machine's "+
+		"cores when both databases are on loopback, else 4)")
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)
 	}
@@ -44,10 +47,17 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 	switch {
 	case cfg.format != "text" && cfg.format != "json":
 		return usagef(fmt.Errorf("--format: %q is not one of text, json", cfg.format))
-	case cfg.workers < 1 || cfg.workers > 64:
-		return usagef(fmt.Errorf("--workers: must be between 1 and 64, got %d", cfg.workers))
+	case cfg.workers < 0 || cfg.workers > 64:
+		return usagef(fmt.Errorf("--workers: must be between 0 (automatic) and 64, got %d", cfg.workers))
 	case cfg.chunkRows < 0:
 		return usagef(fmt.Errorf("--chunk-rows: must not be negative, got %d", cfg.chunkRows))
+	}
+	if cfg.workers == 0 {
+		cfg.workers = 4
+		if onLoopback(cfg.db.old) && onLoopback(cfg.db.new) {
+			// Both servers share this machine's cores.
+			cfg.workers = verify.LocalWorkers()
+		}
 	}
 	m := scenarios.Default().Verify.Mapping()
 	if cfg.mapping != "" {
@@ -91,6 +101,28 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows)", ErrGateFailed, res.Missing, res.Extra, res.Changed)
 	}
 	return nil
+}
+
+// onLoopback reports whether every host of dsn is a loopback address or
+// localhost. A DSN that does not parse is left to openPool's error.
+func onLoopback(dsn string) bool {
+	c, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return false
+	}
+	hosts := []string{c.Host}
+	for _, f := range c.Fallbacks {
+		hosts = append(hosts, f.Host)
+	}
+	for _, h := range hosts {
+		if strings.HasPrefix(h, "/") || h == "localhost" {
+			continue // a Unix socket or this machine by name
+		}
+		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 func openPool(ctx context.Context, flag, dsn string, workers int) (*pgxpool.Pool, error) {

@@ -27,8 +27,8 @@ func TestVerifyUsage(t *testing.T) {
 		{"no new", []string{"verify", "--old", "postgres://x/y"}, "--new: a database DSN is required"},
 		{"bad format", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--format", "xml"},
 			`--format: "xml" is not one of text, json`},
-		{"bad workers", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--workers", "0"},
-			"--workers: must be between 1 and 64"},
+		{"bad workers", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--workers", "65"},
+			"--workers: must be between 0 (automatic) and 64, got 65"},
 		{"bad mapping", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping", bad},
 			bad + ":4:20: verify.tables[0].normalize.a: unknown normalizer"},
 		{"missing mapping", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping",
@@ -101,5 +101,25 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "comparing table") {
 		t.Errorf("no progress on stderr:\n%s", errb.String())
+	}
+}
+
+func TestOnLoopback(t *testing.T) {
+	tests := []struct {
+		dsn  string
+		want bool
+	}{
+		{"postgres://u:p@127.0.0.1:5432/a", true},
+		{"postgres://u@localhost/a", true},
+		{"postgres://u@[::1]:5432/a", true},
+		{"host=/var/run/postgresql dbname=a", true},
+		{"postgres://u@db.internal:5432/a", false},
+		{"postgres://u@127.0.0.1,10.0.0.9/a", false},
+		{"not a dsn ::", false},
+	}
+	for _, tt := range tests {
+		if got := onLoopback(tt.dsn); got != tt.want {
+			t.Errorf("onLoopback(%q) = %v, want %v", tt.dsn, got, tt.want)
+		}
 	}
 }

@@ -313,7 +313,8 @@ func (r *run) verifyRows(ctx context.Context) error {
 		return provision.RedactErr(err, r.st.dsn("green"))
 	}
 	defer np.Close()
-	res, err := verify.Tables(ctx, op, np, r.sc.Verify.Mapping(), verify.Options{})
+	// Both databases live on this machine: half its cores each.
+	res, err := verify.Tables(ctx, op, np, r.sc.Verify.Mapping(), verify.Options{Workers: verify.LocalWorkers()})
 	if err != nil {
 		return err
 	}
