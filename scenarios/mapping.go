@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -140,12 +141,14 @@ func validateMapping(v *Verify, l *locator) error {
 		if t.OldSQL != "" && !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(t.OldSQL)), "SELECT") {
 			return l.errorf(p+".old_sql", "verify.tables[%d].old_sql: must be a SELECT", i)
 		}
-		for o, n := range t.Rename {
+		for _, o := range slices.Sorted(maps.Keys(t.Rename)) {
+			n := t.Rename[o]
 			if !isIdent(o) || !isIdent(n) {
 				return l.errorf(p+".rename", "verify.tables[%d].rename: %q: %q is not a column name pair", i, o, n)
 			}
 		}
-		for c, n := range t.Normalize {
+		for _, c := range slices.Sorted(maps.Keys(t.Normalize)) {
+			n := t.Normalize[c]
 			if !isIdent(c) {
 				return l.errorf(p+".normalize", "verify.tables[%d].normalize: %q is not a column name", i, c)
 			}

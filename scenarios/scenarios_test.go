@@ -15,8 +15,8 @@ func TestDefault(t *testing.T) {
 	if got, want := s.Load.RatePer.PerSecond(), 40.0; got != want {
 		t.Errorf("rate %v/s, want %v/s", got, want)
 	}
-	if s.Load.Dur != 30*time.Second || s.Load.Warm != 5*time.Second {
-		t.Errorf("duration %v warmup %v, want 30s and 5s", s.Load.Dur, s.Load.Warm)
+	if s.Load.Dur != 55*time.Second || s.Load.Warm != 5*time.Second {
+		t.Errorf("duration %v warmup %v, want 55s and 5s", s.Load.Dur, s.Load.Warm)
 	}
 	// The file users copy is the one embedded.
 	data, err := os.ReadFile(DefaultName + ".yaml")

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,7 +153,7 @@ func validateServer(key string, srv *Server, l *locator) error {
 		return l.errorf(p+".version", "%s.version: cutover builds only %s; set %s.binary to use %s",
 			key, strings.Join(BuildableVersions, " and "), key, srv.Version)
 	}
-	for k := range srv.Env {
+	for _, k := range slices.Sorted(maps.Keys(srv.Env)) {
 		if k == "" || strings.ContainsAny(k, "= ") {
 			return l.errorf(p+".env", "%s.env: %q is not an environment variable name", key, k)
 		}
@@ -207,7 +208,10 @@ func validateLoad(ld *Traffic, l *locator) error {
 		ld.Mix = defaultMix()
 	}
 	total := 0
-	for op, w := range ld.Mix {
+	// In name order, so that of several bad entries the same is named
+	// every time.
+	for _, op := range slices.Sorted(maps.Keys(ld.Mix)) {
+		w := ld.Mix[op]
 		if !slices.Contains(Operations, op) {
 			return l.errorf("$.load.mix."+op, "load.mix: unknown operation %q (known: %s)", op, strings.Join(Operations, ", "))
 		}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -194,7 +195,8 @@ func (m Mapping) Validate() error {
 		if t.OldTable != "" && t.OldSQL != "" {
 			return fmt.Errorf("table %s: old_table and old_sql exclude each other", t.Table)
 		}
-		for c, n := range t.Normalize {
+		for _, c := range slices.Sorted(maps.Keys(t.Normalize)) {
+			n := t.Normalize[c]
 			if _, ok := Normalizers[n]; !ok {
 				return fmt.Errorf("table %s: column %s: unknown normalizer %q (known: %s)",
 					t.Table, c, n, strings.Join(NormalizerNames(), ", "))

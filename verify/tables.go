@@ -376,7 +376,7 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 			tr.NewOnly = append(tr.NewOnly, nc)
 		}
 	}
-	for c := range t.Normalize {
+	for _, c := range slices.Sorted(maps.Keys(t.Normalize)) {
 		if !slices.Contains(p.compared, c) {
 			return nil, fmt.Errorf("normalize: column %s is not compared", c)
 		}
