@@ -80,8 +80,15 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
+	// A secret in the DSN's parameters must be masked like the password.
+	newDSN := pg.DSN("b")
+	if strings.Contains(newDSN, "?") {
+		newDSN += "&sslpassword=PlantedSsl7"
+	} else {
+		newDSN += "?sslpassword=PlantedSsl7"
+	}
 	env := func(k string) string {
-		return map[string]string{"CUTOVER_OLD_DSN": pg.DSN("a"), "CUTOVER_NEW_DSN": pg.DSN("b")}[k]
+		return map[string]string{"CUTOVER_OLD_DSN": pg.DSN("a"), "CUTOVER_NEW_DSN": newDSN}[k]
 	}
 	err = Run(ctx, []string{"verify", "--mapping", mapping, "--chunk-rows", "100"}, nil, &out, &errb, env)
 	if got := ExitCode(err); got != ExitGateFailed {
@@ -95,6 +102,9 @@ func TestVerifyCommand(t *testing.T) {
 	all := out.String() + errb.String()
 	if strings.Contains(all, "sig-secret") {
 		t.Errorf("a token signature was printed:\n%s", all)
+	}
+	if strings.Contains(all, "PlantedSsl7") {
+		t.Errorf("a DSN parameter's secret was printed:\n%s", all)
 	}
 	if strings.Contains(errb.String(), pg.DSN("a")) {
 		t.Errorf("a DSN with its password was logged:\n%s", errb.String())

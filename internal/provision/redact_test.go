@@ -1,0 +1,48 @@
+package provision
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	tests := []struct {
+		dsn, want string
+	}{
+		{"postgres://app:Secret1@127.0.0.1:5432/db", "postgres://app:xxxxx@127.0.0.1:5432/db"},
+		{"postgres://app@127.0.0.1:5432/db?sslpassword=Ssl2&password=Query3&sslmode=disable",
+			"postgres://app@127.0.0.1:5432/db?password=xxxxx&sslmode=disable&sslpassword=xxxxx"},
+		{"postgres://app@127.0.0.1/db?sslmode=disable", "postgres://app@127.0.0.1/db?sslmode=disable"},
+		{"host=127.0.0.1 password=Kw4 dbname=db", "[redacted dsn]"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.dsn); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.dsn, got, tt.want)
+		}
+	}
+}
+
+func TestRedactErr(t *testing.T) {
+	tests := []struct {
+		dsn     string
+		secrets []string
+	}{
+		{"postgres://app:Secret1@127.0.0.1:5432/db", []string{"Secret1"}},
+		{"postgres://app@127.0.0.1/db?sslpassword=Ssl2&password=Query3", []string{"Ssl2", "Query3"}},
+		{"postgres://app:p%40ss5@127.0.0.1/db", []string{"p@ss5", "p%40ss5"}},
+		{"host=127.0.0.1 password=Kw4 dbname=db", []string{"Kw4"}},
+		{"host=127.0.0.1 password='Kw 6' dbname=db", []string{"Kw 6"}},
+	}
+	for _, tt := range tests {
+		err := RedactErr(errors.New("connecting to "+tt.dsn+" failed: "+strings.Join(tt.secrets, ", ")), tt.dsn)
+		for _, s := range tt.secrets {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("RedactErr(%q) = %q: still holds %q", tt.dsn, err, s)
+			}
+		}
+	}
+	if RedactErr(nil, "postgres://x") != nil {
+		t.Error("RedactErr(nil) is not nil")
+	}
+}
