@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cutover-dev/cutover/compare"
 	"github.com/cutover-dev/cutover/internal/pipeline"
@@ -78,6 +79,14 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		}
 	}
 	beforeDir, afterDir := fs.Arg(0), fs.Arg(1)
+	if out != "" {
+		for _, in := range []string{beforeDir, afterDir} {
+			if sameDir(out, in) {
+				return usagef(fmt.Errorf("--out: %s is an input of the comparison; "+
+					"writing there would replace its run's reports, choose another directory", out))
+			}
+		}
+	}
 	bs, brep, err := readRun(beforeDir)
 	if err != nil {
 		return err
@@ -103,7 +112,18 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		Load: arep.Load, Stats: &opts, Migration: arep.Migration, Verify: arep.Verify,
 		Sessions: arep.Sessions, Series: series}
 	rep.Load.WarmupS = as.WarmupS
-	rep.Metrics, _ = series.Compare(opts)
+	if d := loadDiff(brep.Load, arep.Load); d != "" {
+		e.log.Warn("the two runs were loaded differently; latency and resources depend on the load, "+
+			"so read the comparison with care", "differences", d)
+	}
+	// Each side's steady state is its own run's: from its warm-up to
+	// the end of its load.
+	window := func(s *reports.Samples) (time.Duration, time.Duration) {
+		return s.Warmup(), time.Duration(s.DurationS * float64(time.Second))
+	}
+	bw, be := window(bs)
+	aw, ae := window(as)
+	rep.Metrics = compare.Compare(series.Old.Side(bw, be), series.New.Side(aw, ae), opts)
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
 		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
 		SessionMismatches: int64(arep.Sessions.Mismatched)})
@@ -125,6 +145,32 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		return ErrGateFailed
 	}
 	return nil
+}
+
+// sameDir reports whether two paths name the same existing directory.
+func sameDir(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// loadDiff describes how two runs' loads differ, or returns "".
+func loadDiff(b, a reports.Load) string {
+	var d []string
+	add := func(what string, bv, av any) {
+		if fmt.Sprint(bv) != fmt.Sprint(av) {
+			d = append(d, fmt.Sprintf("%s %v vs %v", what, bv, av))
+		}
+	}
+	add("rate/s", b.RatePerSec, a.RatePerSec)
+	add("duration", b.DurationS, a.DurationS)
+	add("warm-up", b.WarmupS, a.WarmupS)
+	add("seed", b.Seed, a.Seed)
+	add("mix", b.Mix, a.Mix)
+	return strings.Join(d, "; ")
 }
 
 // sideOf names the compared side after the run it came from.

@@ -17,19 +17,30 @@ import (
 // saveRun writes a run directory whose new side has latencies scaled
 // by scale.
 func saveRun(t *testing.T, seed uint64, scale float64) string {
+	return saveRunWarm(t, seed, scale, 5, 1)
+}
+
+// saveRunWarm writes a run directory with a warm-up of warm seconds,
+// during which every latency is spike times slower.
+func saveRunWarm(t *testing.T, seed uint64, scale, warm, spike float64) string {
 	t.Helper()
 	side := func(seed uint64, scale float64) *compare.Series {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		s := &compare.Series{}
 		for i := range 1200 {
-			s.Requests = append(s.Requests, compare.Request{Op: "introspect", AtS: float64(i) / 40,
-				LatencyMS: scale * 5 * math.Exp(0.5*rng.NormFloat64())})
+			at := float64(i) / 40
+			l := scale * 5 * math.Exp(0.5*rng.NormFloat64())
+			if at < warm {
+				l *= spike
+			}
+			s.Requests = append(s.Requests, compare.Request{Op: "introspect", AtS: at, LatencyMS: l})
 		}
 		return s
 	}
 	dir := t.TempDir()
 	rep := &reports.Report{Scenario: "test", Verdict: reports.Pass,
-		Old: reports.Side{Kind: "hydra", Version: "v1.11.10"}, New: reports.Side{Kind: "hydra", Version: "v2.3.0"}}
+		Old: reports.Side{Kind: "hydra", Version: "v1.11.10"}, New: reports.Side{Kind: "hydra", Version: "v2.3.0"},
+		Load: reports.Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: warm}}
 	var b bytes.Buffer
 	if err := reports.JSON(&b, rep); err != nil {
 		t.Fatal(err)
@@ -38,7 +49,7 @@ func saveRun(t *testing.T, seed uint64, scale float64) string {
 		t.Fatal(err)
 	}
 	b.Reset()
-	s := &reports.Samples{WarmupS: 5, Old: side(seed, 1), New: side(seed+1, scale)}
+	s := &reports.Samples{WarmupS: warm, DurationS: 30, Old: side(seed, 1), New: side(seed+1, scale)}
 	if err := reports.WriteSamples(&b, s); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +79,7 @@ func TestCompareCommand(t *testing.T) {
 		{"bad side", []string{"--after-side", "blue", base, same}, ExitUsage, ""},
 		{"one dir", []string{base}, ExitUsage, ""},
 		{"not a run", []string{base, t.TempDir()}, ExitUsage, ""},
+		{"out is an input", []string{"--out", slow, base, slow}, ExitUsage, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +99,28 @@ func TestCompareCommand(t *testing.T) {
 	for _, f := range []string{"report.json", "report.md", "report.html", "junit.xml", reports.SamplesFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("compare --out: %v", err)
+		}
+	}
+}
+
+// TestCompareUsesEachRunsWarmup compares a run whose first 5 s were 50
+// times slower (its warm-up) with a run warmed up in 1 s: the before
+// side must leave out its own 5 s, and the differing loads are named.
+func TestCompareUsesEachRunsWarmup(t *testing.T) {
+	slowStart := saveRunWarm(t, 1, 1, 5, 50)
+	quick := saveRunWarm(t, 2, 1, 1, 1)
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"compare", "--before-side", "old", slowStart, quick}, nil, &stdout,
+		&stderr, nil)
+	if got := ExitCode(err); got != ExitOK {
+		t.Fatalf("exit %d (%v), want %d\n%s%s", got, err, ExitOK, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "warm-up 5 vs 1") {
+		t.Errorf("no warning about the differing warm-ups:\n%s", stderr.String())
+	}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "API P99 ") && !strings.Contains(line, "~") {
+			t.Errorf("P99 changed between runs of one distribution (warm-up counted?): %s", line)
 		}
 	}
 }
