@@ -143,15 +143,12 @@ func checkWritable(dir string) error {
 	return os.Remove(name)
 }
 
-// writeReports prints the text report on stdout and writes report.json
-// and report.md into dir; with GITHUB_STEP_SUMMARY set, the Markdown is
-// appended to the job summary too.
+// writeReports writes report.json, report.md and the rest into dir,
+// appends the Markdown to the job summary when GITHUB_STEP_SUMMARY is
+// set, then prints the text report on stdout.
 func writeReports(e *environ, dir string, rep *reports.Report) error {
 	if rep == nil {
 		return nil
-	}
-	if err := reports.Text(e.stdout, rep); err != nil {
-		return fmt.Errorf("writing report: %w", err)
 	}
 	write := func(path string, render func(*os.File) error) error {
 		f, err := os.Create(path)
@@ -186,6 +183,11 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 		}
 	}
 	e.log.Info("reports written", "dir", dir, "verdict", rep.Verdict)
+	// The terminal report comes last: when stdout is a pipe whose
+	// reader has gone, the files are written all the same.
+	if err := reports.Text(e.stdout, rep); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
 	return nil
 }
 
