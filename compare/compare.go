@@ -108,6 +108,7 @@ func Compare(before, after Side, o Options) []Metric {
 		m := Metric{Name: r.name, Unit: r.unit, Test: TestWelch}
 		m.Before, m.BeforeCI = meanInterval(r.b, o.Confidence)
 		m.After, m.AfterCI = meanInterval(r.a, o.Confidence)
+		m.BeforeCI, m.AfterCI = m.BeforeCI.nonNegative(), m.AfterCI.nonNegative()
 		m.PValue = welchTest(r.b, r.a)
 		out = append(out, m)
 	}
@@ -119,6 +120,7 @@ func Compare(before, after Side, o Options) []Metric {
 	cpu := Metric{Name: "cpu_cores", Unit: "cores", Test: TestWelch}
 	cpu.Before, cpu.BeforeCI = meanInterval(rb, o.Confidence)
 	cpu.After, cpu.AfterCI = meanInterval(ra, o.Confidence)
+	cpu.BeforeCI, cpu.AfterCI = cpu.BeforeCI.nonNegative(), cpu.AfterCI.nonNegative()
 	cpu.PValue = welchTest(rb, ra)
 	out = append(out, cpu)
 

@@ -49,6 +49,16 @@ var noInterval = Interval{math.NaN(), math.NaN()}
 
 func (iv Interval) known() bool { return !math.IsNaN(iv.Low) && !math.IsNaN(iv.High) }
 
+// nonNegative cuts an interval of a figure that cannot be negative
+// (bytes, counts, cores) at zero: a wide t interval around a small mean
+// would otherwise reach below it.
+func (iv Interval) nonNegative() Interval {
+	if iv.known() && iv.Low < 0 {
+		iv.Low = 0
+	}
+	return iv
+}
+
 // overlaps reports whether two known intervals share a point.
 func (iv Interval) overlaps(o Interval) bool { return iv.Low <= o.High && o.Low <= iv.High }
 

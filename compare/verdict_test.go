@@ -211,3 +211,20 @@ func TestIdenticalSidesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceIntervalsStayNonNegative feeds goroutine counts that
+// trend (so the effective sample size is tiny and the t interval wide):
+// no interval may reach below zero.
+func TestResourceIntervalsStayNonNegative(t *testing.T) {
+	s := synthetic(31, 200, 5, 1)
+	for i := range s.Goroutines {
+		s.Goroutines[i] = float64(5 * i)
+	}
+	for _, m := range Compare(s, s, DefaultOptions()) {
+		for _, iv := range []Interval{m.BeforeCI, m.AfterCI} {
+			if iv.known() && iv.Low < 0 {
+				t.Errorf("%s: interval %v reaches below zero", m.Name, iv)
+			}
+		}
+	}
+}

@@ -128,8 +128,9 @@ func detectable(ms []compare.Metric) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Smallest latency change this run calls 95 times in 100: " + strings.Join(parts, ", ") +
-		"; more requests per side (load.rate × load.duration) narrow it."
+	return "Smallest latency change detected with 95% probability, from this run's sampling noise: " +
+		strings.Join(parts, ", ") + ". More requests per side (load.rate × load.duration) narrow it; " +
+		"noise between runs is not in it (load.calibrate measures that)."
 }
 
 func pctOf(f float64) string { return fmt.Sprintf("%g%%", f*100) }

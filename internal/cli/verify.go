@@ -185,6 +185,11 @@ func printVerify(w io.Writer, r *verify.TablesResult) {
 			}
 			fmt.Fprintln(w, line)
 		}
+		total := t.Missing + t.Extra + t.Changed + t.ExpectedMissing + t.ExpectedExtra + t.ExpectedChanged
+		if more := total - int64(len(t.Diffs)); more > 0 {
+			fmt.Fprintf(w, "  %s: … %d more (the counts above are exact; the list keeps the first %d)\n",
+				t.Table, more, len(t.Diffs))
+		}
 	}
 }
 

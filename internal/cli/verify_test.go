@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cutover-dev/cutover/internal/provision"
+	"github.com/cutover-dev/cutover/verify"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -131,5 +133,17 @@ func TestOnLoopback(t *testing.T) {
 		if got := onLoopback(tt.dsn); got != tt.want {
 			t.Errorf("onLoopback(%q) = %v, want %v", tt.dsn, got, tt.want)
 		}
+	}
+}
+
+func TestPrintVerifySaysWhatTheListLeavesOut(t *testing.T) {
+	tr := verify.TableResult{Table: "tokens", Keyed: true, RowsOld: 500, RowsNew: 500, Changed: 150}
+	for i := range 100 {
+		tr.Diffs = append(tr.Diffs, verify.Diff{Key: fmt.Sprint(i), Kind: verify.KindChanged})
+	}
+	var b bytes.Buffer
+	printVerify(&b, &verify.TablesResult{Tables: []verify.TableResult{tr}})
+	if want := "tokens: … 50 more (the counts above are exact; the list keeps the first 100)"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
 	}
 }
