@@ -73,6 +73,14 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		}
 		return nil, yamlError(name, err)
 	}
+	var more any
+	if err := dec.Decode(&more); err == nil && more != nil || err != nil && !errors.Is(err, io.EOF) {
+		e := &Error{File: name, Msg: "holds more than one YAML document (---); a scenario is one document"}
+		if e.Line = secondDocument(data); e.Line > 0 {
+			e.Column = 1
+		}
+		return nil, e
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlError(name, err)
@@ -81,6 +89,24 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// secondDocument returns the line of the separator that starts the
+// second YAML document of data, or 0.
+func secondDocument(data []byte) int {
+	content := false
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "---" || strings.HasPrefix(line, "--- ") || strings.HasPrefix(line, "---\t") {
+			if content {
+				return i + 1
+			}
+			continue
+		}
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "%") {
+			content = true
+		}
+	}
+	return 0
 }
 
 func yamlError(name string, err error) error {

@@ -179,6 +179,10 @@ func validateMapping(v *Verify, l *locator) error {
 					i, j, e.Kind)
 			}
 			for _, w := range []struct{ key, cond string }{{"old_where", e.OldWhere}, {"new_where", e.NewWhere}} {
+				if w.cond != "" && strings.TrimSpace(w.cond) == "" {
+					return l.errorf(q+"."+w.key,
+						"verify.tables[%d].expect[%d].%s: is blank; give an SQL condition or leave the key out", i, j, w.key)
+				}
 				if strings.Contains(w.cond, ";") {
 					return l.errorf(q+"."+w.key,
 						"verify.tables[%d].expect[%d].%s: must be one SQL expression, without a semicolon", i, j, w.key)

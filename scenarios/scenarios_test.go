@@ -104,3 +104,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDocumentMarkers(t *testing.T) {
+	body := "name: x\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\n"
+	tests := []struct {
+		name, yaml string
+		ok         bool
+	}{
+		{"plain", body, true},
+		{"leading marker", "# a scenario\n---\n" + body, true},
+		{"trailing marker", body + "---\n", true},
+		{"two documents", body + "---\nname: y\n", false},
+	}
+	for _, tt := range tests {
+		_, err := Parse("s.yaml", []byte(tt.yaml))
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: Parse error %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}

@@ -192,6 +192,10 @@ func validateLoad(ld *Traffic, l *locator) error {
 	if ld.Warm >= ld.Dur {
 		return l.errorf("$.load.warmup", "load.warmup: must be shorter than load.duration (%v), got %v", ld.Dur, ld.Warm)
 	}
+	if steady := ld.RatePer.PerSecond() * (ld.Dur - ld.Warm).Seconds(); ld.Pacing.Kind == "" && steady < 1 {
+		return l.errorf("$.load.rate", "load.rate: %s sends no request after the warm-up in load.duration %v; "+
+			"raise the rate or the duration", ld.Rate, ld.Dur)
+	}
 	if ld.Chains < 1 || ld.Chains > 10000 {
 		return l.errorf("$.load.chains", "load.chains: must be between 1 and 10000, got %d", ld.Chains)
 	}
