@@ -78,3 +78,19 @@ func TestFixedGates(t *testing.T) {
 		}
 	}
 }
+
+func TestRowGatesWithoutMappedTables(t *testing.T) {
+	l := Limits{MaxMissingRows: 0, MaxChangedRows: 0, MaxSessionMismatches: -1, MaxErrorRate: -1,
+		MaxP95RegressionPct: -1}
+	for _, keyed := range []int{0, 3} {
+		gs := Gates(l, nil, Findings{KeyedTables: keyed})
+		if len(gs) != 2 {
+			t.Fatalf("keyed %d: got %d gates, want 2: %+v", keyed, len(gs), gs)
+		}
+		for _, g := range gs {
+			if g.Passed != (keyed > 0) {
+				t.Errorf("keyed tables %d: gate %s passed = %v (%s)", keyed, g.Name, g.Passed, g.Detail)
+			}
+		}
+	}
+}

@@ -108,6 +108,17 @@ type Verify struct {
 	Tables          []verify.TableResult `json:"tables"`
 }
 
+// KeyedTables counts the tables compared row by row.
+func (v Verify) KeyedTables() int {
+	n := 0
+	for _, t := range v.Tables {
+		if t.Keyed {
+			n++
+		}
+	}
+	return n
+}
+
 // Sessions is the behavioural check of sessions issued before cutover.
 type Sessions struct {
 	Checked    int               `json:"checked"`

@@ -126,7 +126,7 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	rep.Metrics = compare.Compare(series.Old.Side(bw, be), series.New.Side(aw, ae), opts)
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
 		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
-		SessionMismatches: int64(arep.Sessions.Mismatched)})
+		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables()})
 	rep.Verdict = reports.Fail
 	if rep.Passed() {
 		rep.Verdict = reports.Pass

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutover-dev/cutover/compare"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/verify"
 )
 
 // saveRun writes a run directory whose new side has latencies scaled
@@ -40,7 +41,8 @@ func saveRunWarm(t *testing.T, seed uint64, scale, warm, spike float64) string {
 	dir := t.TempDir()
 	rep := &reports.Report{Scenario: "test", Verdict: reports.Pass,
 		Old: reports.Side{Kind: "hydra", Version: "v1.11.10"}, New: reports.Side{Kind: "hydra", Version: "v2.3.0"},
-		Load: reports.Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: warm}}
+		Load:   reports.Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: warm},
+		Verify: reports.Verify{RowsCompared: 10, Tables: []verify.TableResult{{Table: "t", Keyed: true, RowsOld: 10}}}}
 	var b bytes.Buffer
 	if err := reports.JSON(&b, rep); err != nil {
 		t.Fatal(err)

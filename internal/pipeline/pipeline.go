@@ -368,7 +368,7 @@ func (r *run) finish() {
 	r.rep.Operations = operations(r.before, r.after, r.sc.Load.Warm)
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
-		SessionMismatches: int64(r.rep.Sessions.Mismatched),
+		SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
 	})
 	r.markNotRun()
 	if r.rep.Passed() {
