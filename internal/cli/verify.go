@@ -29,7 +29,8 @@ type verifyConfig struct {
 }
 
 func cmdVerify(ctx context.Context, e *environ, args []string) error {
-	fs := newFlags(e, "verify", "verify --old DSN --new DSN [--mapping FILE] [--format text|json]")
+	fs := newFlags(e, "verify", "verify --old DSN --new DSN [--mapping FILE] [--format text|json] "+
+		"[--workers N] [--chunk-rows N]")
 	var cfg verifyConfig
 	cfg.db.declare(fs, "old database", "new (migrated) database")
 	fs.StringVar(&cfg.mapping, "mapping", "", "mapping `file`: a scenario's verify section on its own "+
