@@ -19,6 +19,9 @@ var labels = map[string]string{
 	"cpu_cores":        "CPU (cores)",
 	"requests":         "Requests",
 	"error_rate":       "Error rate",
+	// The engine's own figures for the servers' containers.
+	"container_cpu_cores":    "Container CPU (cores)",
+	"container_memory_bytes": "Container memory",
 }
 
 func label(name string) string {

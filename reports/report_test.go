@@ -67,7 +67,8 @@ func fixture() *Report {
 		Sessions: Sessions{Checked: 12, Mismatched: 1, Mismatches: []verify.Mismatch{{Session: "session 3",
 			Field: "active", Before: "true", After: "false"}}},
 	}
-	r.Gates = compare.Gates(limits, ms, compare.Findings{ChangedRows: 1, SessionMismatches: 1})
+	r.Gates = compare.Gates(limits, ms, compare.Findings{ChangedRows: 1, SessionMismatches: 1,
+		KeyedTables: r.Verify.KeyedTables()})
 	r.Verdict = Fail
 	return r
 }

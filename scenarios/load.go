@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -66,6 +67,17 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Msg: "scenario is empty"}
 	}
+	// The syntax tree first: its checks name the key at fault, where the
+	// decoder's type errors name only the value.
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(file.Docs) > 0 {
+		if err := checkScalars(name, file.Docs[0], reflect.TypeOf(s), ""); err != nil {
+			return nil, err
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
 	if err := dec.Decode(s); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -80,10 +92,6 @@ func Parse(name string, data []byte) (*Scenario, error) {
 			e.Column = 1
 		}
 		return nil, e
-	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, yamlError(name, err)
 	}
 	if err := validate(s, &locator{name: name, file: file}); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -95,12 +96,17 @@ func ParseMapping(name string, data []byte) (*Verify, error) {
 		return nil, &Error{File: name, Msg: "mapping is empty"}
 	}
 	v := &Verify{}
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
-	if err := dec.Decode(v); err != nil {
-		return nil, yamlError(name, err)
-	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(file.Docs) > 0 {
+		if err := checkScalars(name, file.Docs[0], reflect.TypeOf(v), ""); err != nil {
+			return nil, err
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	if err := dec.Decode(v); err != nil {
 		return nil, yamlError(name, err)
 	}
 	// Validation paths are written for a scenario; a mapping file is

@@ -123,3 +123,30 @@ func TestDocumentMarkers(t *testing.T) {
 		}
 	}
 }
+
+func TestStrictScalars(t *testing.T) {
+	base := "name: x\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\n"
+	tests := []struct {
+		yaml, want string // want "" for no error
+	}{
+		{"seed:\n  clients: 3\n", ""},
+		{"seed:\n  clients: 2.9\n", "s.yaml:5:12: seed.clients: want a whole number, got 2.9"},
+		{"load:\n  chains: \"5\"\n", `s.yaml:5:11: load.chains: want a whole number, got "5"`},
+		{"load:\n  calibrate: \"yes\"\n", `s.yaml:5:14: load.calibrate: want true or false, got "yes"`},
+		{"load:\n  mix: {refresh: 2.5}\n", "s.yaml:5:18: load.mix.refresh: want a whole number, got 2.5"},
+		{"gates:\n  max_error_rate: 1\n", ""},
+		{"gates:\n  max_error_rate: \"0.1\"\n", `s.yaml:5:19: gates.max_error_rate: want a number, got "0.1"`},
+		{"seed: 5\n", "s.yaml:4:7: seed: want a mapping (key: value), got 5"},
+		{"verify:\n  tables: t\n", "s.yaml:5:11: verify.tables: want a list, got t"},
+		{"load:\n  mix:\n", ""},
+	}
+	for _, tt := range tests {
+		_, err := Parse("s.yaml", []byte(base+tt.yaml))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: unexpected error %v", tt.yaml, err)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("%q: got %v, want %s", tt.yaml, err, tt.want)
+		}
+	}
+}

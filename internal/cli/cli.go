@@ -130,6 +130,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help requested")
 
 func cmdVersion(_ context.Context, e *environ, args []string) error {
+	if len(args) > 0 {
+		return usagef(fmt.Errorf("version takes no arguments, got %q", args))
+	}
 	fmt.Fprintf(e.stdout, "cutover %s\n", version())
 	return nil
 }

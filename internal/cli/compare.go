@@ -48,7 +48,7 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	fs.StringVar(&scenario, "scenario", "", "scenario `file` whose gates apply (default: the built-in "+
 		scenarios.DefaultName+"; env CUTOVER_SCENARIO)")
 	fs.StringVar(&out, "out", "", "`directory` to write report.json, report.md, report.html and junit.xml into "+
-		"(default: none, the text report goes to stdout only)")
+		"(default: CUTOVER_OUT, else none: the text report goes to stdout only)")
 	help := fs.Usage
 	fs.Usage = func() {} // Parse would print it; -h prints it once below
 	fs.SetOutput(io.Discard)
@@ -62,7 +62,11 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		return usagef(errors.New(strings.TrimSpace(err.Error())))
 	}
 	if fs.NArg() != 2 {
-		return usagef(fmt.Errorf("compare needs BEFORE_DIR and AFTER_DIR, got %d arguments", fs.NArg()))
+		return usagef(fmt.Errorf("compare needs two run directories, BEFORE_DIR and AFTER_DIR, after the flags; got %q",
+			fs.Args()))
+	}
+	if out == "" {
+		out = e.getenv("CUTOVER_OUT")
 	}
 	for _, f := range []struct{ name, v string }{{"--before-side", beforeSide}, {"--after-side", afterSide}} {
 		if f.v != "old" && f.v != "new" {
@@ -185,9 +189,13 @@ func sideOf(rep *reports.Report, side, dir string) reports.Side {
 
 // readRun reads the samples and the report of a run directory.
 func readRun(dir string) (*reports.Samples, *reports.Report, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, nil, usagef(fmt.Errorf("%s: no such run directory", dir))
+	}
 	f, err := os.Open(filepath.Join(dir, reports.SamplesFile))
 	if err != nil {
-		return nil, nil, usagef(fmt.Errorf("%s: not a run directory of this cutover version: %w", dir, err))
+		return nil, nil, usagef(fmt.Errorf("%s: not a run directory of this cutover version (no %s): "+
+			"runs made before samples were kept cannot be compared", dir, reports.SamplesFile))
 	}
 	defer f.Close()
 	s, err := reports.ReadSamples(f)
