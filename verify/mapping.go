@@ -12,7 +12,8 @@ import (
 // change.
 type Mapping struct {
 	// IgnoreColumns are left out of every table's comparison, for
-	// example columns the new schema adds such as "nid".
+	// example columns the new schema adds such as "nid". A table need
+	// not have them.
 	IgnoreColumns []string
 	// Tables are compared row by row on their keys. Tables not listed
 	// are compared by row count only.
@@ -35,11 +36,13 @@ type TableMap struct {
 	// on both sides. A key may be composite and of any type with a
 	// btree ordering.
 	Key []string
-	// Rename maps an old column name to its new name.
+	// Rename maps an old column name to its new name. Each old name
+	// must be a column of the old table (or of OldSQL's result) and
+	// each new name a column of the new table.
 	Rename map[string]string
 	// Ignore lists further columns, by new name, left out of this
 	// table's comparison, such as surrogate keys the migration
-	// regenerates.
+	// regenerates. Each must be a column of the old or the new table.
 	Ignore []string
 	// Normalize maps a column, by new name, to the normalizer that
 	// makes its old and new values comparable; see [Normalizers].
@@ -85,8 +88,18 @@ const (
 //     (NewWhere must be empty: there is no new row);
 //   - an extra row matches when NewWhere holds on its new row
 //     (OldWhere must be empty: there is no old row);
-//   - a changed row matches when its differing columns are all in
-//     Columns and every condition that is set holds on its side.
+//   - a changed row matches when each of its differing columns is in
+//     the Columns of an expectation of kind changed whose conditions
+//     hold: OldWhere, if set, on the old row and NewWhere, if set, on
+//     the new row.
+//
+// Missing and extra rows take the first expectation that matches them.
+// The expectations of changed rows combine: one may cover a column the
+// migration rewrites in every row and another, with conditions, a
+// column it rewrites in some rows only; a row where both changed is
+// expected. Its reason joins with "; ", in mapping order, the reasons
+// of the expectations that cover a differing column no earlier one
+// covers.
 //
 // A key duplicated on one side counts as missing (old side) or extra
 // (new side); the condition sees one of the key's surplus rows there,
@@ -99,14 +112,14 @@ const (
 // condition may hold a subquery of other tables of its database, but
 // it runs on every row read back, so keep it to an indexed lookup. It
 // may not contain a semicolon. A condition that does not parse, is not
-// boolean or fails on a row makes the comparison fail with an error
-// naming the table and the expectation.
+// boolean or fails on a row makes the comparison fail with a
+// *MappingError naming the table and the expectation.
 type Expect struct {
 	// Kind is KindChanged (the default), KindMissing or KindExtra.
 	Kind string
 	// Columns, for KindChanged, are the columns, by new name, that may
-	// differ; a changed row whose differing columns are all listed is
-	// an expected change, if the conditions hold.
+	// differ. Each must be compared: a column of both tables (after
+	// Rename) that is neither ignored nor part of the key.
 	Columns []string
 	// OldWhere, when set, is an SQL boolean expression that the old
 	// row must satisfy; for KindMissing and KindChanged.
@@ -177,8 +190,9 @@ func NormalizerNames() []string {
 
 // Validate checks that the mapping names known normalizers and kinds,
 // that every table has a key and that each expectation's conditions
-// fit its kind. It does not parse the conditions: PostgreSQL does, when
-// the comparison starts.
+// fit its kind. It neither parses the conditions nor looks up the
+// columns it names: [Tables] does, against the databases, when the
+// comparison starts, and reports a mistake as a *MappingError.
 func (m Mapping) Validate() error {
 	seen := map[string]bool{}
 	for i, t := range m.Tables {

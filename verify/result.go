@@ -67,7 +67,8 @@ type Diff struct {
 	// Columns are the differing columns of a changed row.
 	Columns []string `json:"columns,omitempty"`
 	// Expected is true when the mapping expects this difference, for
-	// Reason.
+	// Reason. The reason of a changed row that several expectations
+	// cover together joins theirs with "; " (see [Expect]).
 	Expected bool   `json:"expected,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // addDecimal adds two decimal integers given as text; "" is zero.
@@ -85,22 +84,23 @@ func (d *differ) rows(ctx context.Context, s *side, src, table string, key []str
 
 // blame finds, after the read of a side's rows failed, the first
 // condition that fails on its own over the same rows, such as a cast
-// that a value of one row does not fit. It returns that error, naming
-// the expectation, or nil when no condition fails alone.
+// that a value of one row does not fit. It returns that error, a
+// *MappingError naming the expectation, or nil when no condition fails
+// alone.
 func (d *differ) blame(ctx context.Context, s *side, src, kh string, cs []cond, set chunkSet) error {
+	const pre = "SELECT count(*) FILTER (WHERE "
 	for _, c := range cs {
 		var args []any
-		q := "SELECT count(*) FILTER (WHERE " + c.expr() + ") FROM " + src
+		q := pre + c.expr() + ") FROM " + src
 		if w := set.where(kh, &args); w != "" {
 			q += " WHERE " + w
 		}
-		var pe *pgconn.PgError
 		err := s.read(ctx, func(tx pgx.Tx) error {
 			var n int64
 			return tx.QueryRow(ctx, q, args...).Scan(&n)
 		})
-		if errors.As(err, &pe) {
-			return c.wrap(pe)
+		if me := c.rejected(d.p.t.Table, err, len(pre)+len(condOpen)); me != nil {
+			return me
 		}
 	}
 	return nil
@@ -181,24 +181,40 @@ func (d *differ) changed(key []*string, o, n *row) Diff {
 // kind builds a diff, marking it expected when the mapping says so.
 // kind is the counting kind: missing, extra or changed; o and n are the
 // old and new rows, nil where the side has none.
+//
+// A missing or extra row takes the first expectation that matches it.
+// A changed row is expected when the expectations whose conditions
+// hold on it cover its differing columns together; its reason joins,
+// in mapping order, those of the expectations that cover a differing
+// column no earlier one covers, so that an expectation made redundant
+// by an earlier one does not lengthen it.
 func (d *differ) kind(key []*string, kind string, cols []string, o, n *row) Diff {
 	df := Diff{Key: displayKey(key, d.p.t.FingerprintKey), Kind: kind, Columns: cols}
+	var covered, reasons []string
 	for j, x := range d.p.t.Expect {
 		xk := x.Kind
 		if xk == "" {
 			xk = KindChanged
 		}
-		if xk != kind {
+		if xk != kind || !holds(j, d.p.oldConds, o) || !holds(j, d.p.newConds, n) {
 			continue
 		}
-		if kind == KindChanged && !subset(cols, x.Columns) {
-			continue
+		if kind != KindChanged {
+			df.Expected, df.Reason = true, x.Reason
+			return df
 		}
-		if !holds(j, d.p.oldConds, o) || !holds(j, d.p.newConds, n) {
-			continue
+		adds := false
+		for _, c := range x.Columns {
+			if slices.Contains(cols, c) && !slices.Contains(covered, c) {
+				covered, adds = append(covered, c), true
+			}
 		}
-		df.Expected, df.Reason = true, x.Reason
-		break
+		if adds && !slices.Contains(reasons, x.Reason) {
+			reasons = append(reasons, x.Reason)
+		}
+	}
+	if kind == KindChanged && len(covered) == len(cols) {
+		df.Expected, df.Reason = true, strings.Join(reasons, "; ")
 	}
 	return df
 }
@@ -209,15 +225,6 @@ func (d *differ) kind(key []*string, kind string, cols []string, o, n *row) Diff
 func holds(j int, cs []cond, r *row) bool {
 	for i, c := range cs {
 		if c.expect == j && (r == nil || !r.conds[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func subset(a, b []string) bool {
-	for _, x := range a {
-		if !slices.Contains(b, x) {
 			return false
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -92,7 +93,9 @@ func (o *Options) defaults() {
 // least two connections; one holds the snapshot for the whole run.
 //
 // Findings are data: differences are counted in the result, never
-// returned as errors.
+// returned as errors. A mistake in m that shows only against the
+// databases, such as a column that a table does not have or a
+// condition that PostgreSQL rejects, is a *MappingError.
 func Tables(ctx context.Context, old, new *pgxpool.Pool, m Mapping, o Options) (*TablesResult, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
@@ -146,7 +149,11 @@ func Tables(ctx context.Context, old, new *pgxpool.Pool, m Mapping, o Options) (
 		if j >= 0 {
 			t := m.Tables[j]
 			tr, err := e.table(ctx, t, ocols[t.OldName()], ncols[name], i, len(sorted))
-			if err != nil {
+			var me *MappingError
+			switch {
+			case errors.As(err, &me):
+				return nil, me // it names the table
+			case err != nil:
 				return nil, fmt.Errorf("table %s: %w", name, err)
 			}
 			res.add(*tr)
@@ -206,18 +213,26 @@ func columns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, erro
 	return out, rows.Err()
 }
 
-// queryColumns returns the result columns of a query and their types.
-func queryColumns(ctx context.Context, tx pgx.Tx, query string) (map[string]string, error) {
-	rows, err := tx.Query(ctx, "SELECT * FROM ("+query+") AS src LIMIT 0")
+// queryColumns returns the result columns of table's old_sql query and
+// their types. A query PostgreSQL rejects is a *MappingError.
+func queryColumns(ctx context.Context, tx pgx.Tx, table, query string) (map[string]string, error) {
+	const pre = "SELECT * FROM ("
+	fail := func(err error) error {
+		if pe := rejected(err, len(pre), utf8.RuneCountInString(query)); pe != nil {
+			return &MappingError{Table: table, Err: fmt.Errorf("old_sql: %w", pe)}
+		}
+		return fmt.Errorf("old_sql: %w", err)
+	}
+	rows, err := tx.Query(ctx, pre+query+") AS src LIMIT 0")
 	if err != nil {
-		return nil, fmt.Errorf("old_sql: %w", err)
+		return nil, fail(err)
 	}
 	// The descriptions live in a buffer of the connection that its
 	// next query reuses.
 	fds := slices.Clone(rows.FieldDescriptions())
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("old_sql: %w", err)
+		return nil, fail(err)
 	}
 	oids := make([]uint32, len(fds))
 	for i, f := range fds {
@@ -233,7 +248,7 @@ func queryColumns(ctx context.Context, tx pgx.Tx, query string) (map[string]stri
 	out := map[string]string{}
 	for i, f := range fds {
 		if _, dup := out[f.Name]; dup {
-			return nil, fmt.Errorf("old_sql: column %s appears twice", f.Name)
+			return nil, &MappingError{Table: table, Err: fmt.Errorf("old_sql: column %s appears twice", f.Name)}
 		}
 		out[f.Name] = types[i]
 	}
@@ -276,13 +291,26 @@ type cond struct {
 	sql    string
 }
 
+// condOpen is what expr puts before the condition.
+const condOpen = "coalesce((\n"
+
 // expr returns the condition as a boolean result column; NULL counts
 // as false. The condition stands on its own lines so that a trailing
 // "--" comment in it ends with it.
-func (c cond) expr() string { return "coalesce((\n" + c.sql + "\n), false)" }
+func (c cond) expr() string { return condOpen + c.sql + "\n), false)" }
 
 // wrap names the condition in an error it caused.
 func (c cond) wrap(err error) error { return fmt.Errorf("expect[%d]: %s: %w", c.expect, c.name, err) }
+
+// rejected returns the error of a query that held the condition from
+// character start on as the mapping's fault, or nil when err is no
+// fault of the condition; see [rejected].
+func (c cond) rejected(table string, err error, start int) error {
+	if pe := rejected(err, start, utf8.RuneCountInString(c.sql)); pe != nil {
+		return &MappingError{Table: table, Err: c.wrap(pe)}
+	}
+	return nil
+}
 
 // conds returns the conditions of t's expectations, by side.
 func conds(t TableMap) (old, new []cond) {
@@ -299,21 +327,25 @@ func conds(t TableMap) (old, new []cond) {
 
 // checkConds has PostgreSQL parse and plan each condition over src
 // without reading a row, so that a mistake is named before any scan,
-// whether or not the table differs.
-func checkConds(ctx context.Context, tx pgx.Tx, src string, cs []cond) error {
+// whether or not the table differs. A condition PostgreSQL rejects is
+// a *MappingError of table.
+func checkConds(ctx context.Context, tx pgx.Tx, table, src string, cs []cond) error {
+	const pre = "SELECT (\n"
 	for _, c := range cs {
-		rows, err := tx.Query(ctx, "SELECT (\n"+c.sql+"\n) FROM "+src+" LIMIT 0")
+		rows, err := tx.Query(ctx, pre+c.sql+"\n) FROM "+src+" LIMIT 0")
+		if err == nil {
+			fds := rows.FieldDescriptions()
+			boolean := len(fds) == 1 && fds[0].DataTypeOID == pgtype.BoolOID
+			rows.Close()
+			if err = rows.Err(); err == nil && !boolean {
+				return &MappingError{Table: table, Err: c.wrap(errors.New("is not one boolean expression"))}
+			}
+		}
 		if err != nil {
+			if me := c.rejected(table, err, len(pre)); me != nil {
+				return me
+			}
 			return c.wrap(err)
-		}
-		fds := rows.FieldDescriptions()
-		boolean := len(fds) == 1 && fds[0].DataTypeOID == pgtype.BoolOID
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return c.wrap(err)
-		}
-		if !boolean {
-			return c.wrap(errors.New("is not one boolean expression"))
 		}
 	}
 	return nil
@@ -323,7 +355,7 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 	p := &plan{t: t, newSrc: pgx.Identifier{t.Table}.Sanitize()}
 	if t.OldSQL != "" {
 		var err error
-		if ocols, err = queryColumns(ctx, e.old.leadTx, t.OldSQL); err != nil {
+		if ocols, err = queryColumns(ctx, e.old.leadTx, t.Table, t.OldSQL); err != nil {
 			return nil, err
 		}
 		p.oldSrc = "(" + t.OldSQL + ") AS src"
@@ -335,6 +367,26 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 			tr.OldTable = t.OldName()
 		}
 	}
+	// A name of the mapping that matches no column is a mistake
+	// (usually a typo) that would otherwise pass unnoticed: the rename
+	// or ignore would do nothing, the expectation would cover nothing.
+	// The mapping-wide IgnoreColumns are exempt: they name columns that
+	// only some tables have.
+	mistake := func(format string, a ...any) error {
+		return &MappingError{Table: t.Table, Err: fmt.Errorf(format, a...)}
+	}
+	oldWhat := "the old table"
+	if t.OldSQL != "" {
+		oldWhat = "old_sql's result"
+	}
+	for _, oc := range slices.Sorted(maps.Keys(t.Rename)) {
+		if !has(ocols, oc) {
+			return nil, mistake("rename: column %s is not in %s", oc, oldWhat)
+		}
+		if nc := t.Rename[oc]; !has(ncols, nc) {
+			return nil, mistake("rename: %s to %s: column %s is not in the new table", oc, nc, nc)
+		}
+	}
 	// old columns under their new names
 	byNew := map[string]string{} // new name -> old name
 	for oc := range ocols {
@@ -344,14 +396,19 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 		}
 		byNew[nc] = oc
 	}
+	for _, c := range t.Ignore {
+		if !has(ocols, c) && !has(byNew, c) && !has(ncols, c) {
+			return nil, mistake("ignore: column %s is in neither table", c)
+		}
+	}
 	for _, k := range t.Key {
 		oc, ok := byNew[k]
 		if !ok {
-			return nil, fmt.Errorf("key column %s: not in the old table", k)
+			return nil, mistake("key column %s: not in %s", k, oldWhat)
 		}
 		nt, ok := ncols[k]
 		if !ok {
-			return nil, fmt.Errorf("key column %s: not in the new table", k)
+			return nil, mistake("key column %s: not in the new table", k)
 		}
 		p.oldKey = append(p.oldKey, pgx.Identifier{oc}.Sanitize())
 		p.newKey = append(p.newKey, pgx.Identifier{k}.Sanitize())
@@ -378,7 +435,15 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 	}
 	for _, c := range slices.Sorted(maps.Keys(t.Normalize)) {
 		if !slices.Contains(p.compared, c) {
-			return nil, fmt.Errorf("normalize: column %s is not compared", c)
+			return nil, mistake("normalize: column %s is not compared", c)
+		}
+	}
+	for j, x := range t.Expect {
+		for _, c := range x.Columns {
+			if !slices.Contains(p.compared, c) {
+				return nil, mistake("expect[%d]: column %s is not compared "+
+					"(it is in neither table, or ignored, or a key)", j, c)
+			}
 		}
 	}
 	slices.Sort(p.compared)
@@ -412,13 +477,18 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 	p.oldCols, p.newCols = colHashes(p.oldExpr), colHashes(p.newExpr)
 	p.oldKH, p.newKH = keyHash(p.oldKey), keyHash(p.newKey)
 	p.oldConds, p.newConds = conds(t)
-	if err := checkConds(ctx, e.old.leadTx, p.oldSrc, p.oldConds); err != nil {
+	if err := checkConds(ctx, e.old.leadTx, t.Table, p.oldSrc, p.oldConds); err != nil {
 		return nil, err
 	}
-	if err := checkConds(ctx, e.new.leadTx, p.newSrc, p.newConds); err != nil {
+	if err := checkConds(ctx, e.new.leadTx, t.Table, p.newSrc, p.newConds); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+func has(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func colHashes(exprs []string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/cutover-dev/cutover/internal/pipeline"
 	"github.com/cutover-dev/cutover/reports"
 	"github.com/cutover-dev/cutover/scenarios"
+	"github.com/cutover-dev/cutover/verify"
 )
 
 func scenarioText() []byte { return scenarios.DefaultYAML() }
@@ -83,6 +84,12 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: partial report in %s", cfg.out)
+		}
+		// The scenario's mapping names what the databases do not have:
+		// a mistake in the input, found only once the databases exist.
+		var me *verify.MappingError
+		if errors.As(err, &me) {
+			return usagef(fmt.Errorf("%s: verify mapping: %w", sc.File, me))
 		}
 		return err
 	}

@@ -60,8 +60,9 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 			cfg.workers = verify.LocalWorkers()
 		}
 	}
-	m := scenarios.Default().Verify.Mapping()
+	m, source := scenarios.Default().Verify.Mapping(), "built-in mapping "+scenarios.DefaultName
 	if cfg.mapping != "" {
+		source = "--mapping " + cfg.mapping
 		v, err := scenarios.LoadMapping(cfg.mapping)
 		if err != nil {
 			var se *scenarios.Error
@@ -86,7 +87,13 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		"tables", len(m.Tables))
 	res, err := verify.Tables(ctx, op, np, m, verify.Options{ChunkRows: cfg.chunkRows, Workers: cfg.workers,
 		Progress: progressPrinter(e)})
-	if err != nil {
+	var me *verify.MappingError
+	switch {
+	case errors.As(err, &me):
+		// The mapping does not fit the databases: a name that matches
+		// no column, or a condition PostgreSQL rejects.
+		return usagef(fmt.Errorf("%s: %w", source, err))
+	case err != nil:
 		return err
 	}
 	if cfg.format == "json" {

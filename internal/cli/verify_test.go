@@ -116,6 +116,76 @@ func TestVerifyCommand(t *testing.T) {
 	}
 }
 
+// TestVerifyMappingErrors runs `cutover verify` on two real databases
+// with mappings that do not fit them: a condition PostgreSQL rejects or
+// a name that matches no column is a usage error naming the mapping
+// file, on one line, without the SQL cutover wraps around a condition.
+func TestVerifyMappingErrors(t *testing.T) {
+	ctx := context.Background()
+	pg, err := provision.StartPostgres(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	for _, db := range []string{"a", "b"} {
+		if err := pg.CreateDatabase(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		c, err := pgx.Connect(ctx, pg.DSN(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Exec(ctx, `CREATE TABLE clients (id int PRIMARY KEY, owner text);
+			INSERT INTO clients SELECT i, 'o' || i FROM generate_series(1, 10) i`)
+		c.Close(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, mapping, want string // want follows "--mapping FILE: "
+	}{
+		{"condition that does not parse",
+			"tables:\n  - table: clients\n    key: [id]\n    expect:\n      - {columns: [owner], reason: r}\n" +
+				"      - {columns: [owner], old_where: \"owner = = 'x'\", reason: r}\n",
+			`table clients: expect[1]: old_where: ERROR: syntax error at or near "=" (SQLSTATE 42601)`},
+		{"condition with an unterminated comment",
+			"tables:\n  - table: clients\n    key: [id]\n    expect:\n" +
+				"      - {columns: [owner], new_where: \"owner = 'x' /* why\", reason: r}\n",
+			"table clients: expect[0]: new_where: ERROR: unterminated /* comment (SQLSTATE 42601)"},
+		{"condition of an unknown column",
+			"tables:\n  - table: clients\n    key: [id]\n    expect:\n" +
+				"      - {kind: missing, old_where: \"nope\", reason: r}\n",
+			`table clients: expect[0]: old_where: ERROR: column "nope" does not exist (SQLSTATE 42703)`},
+		{"expectation of a column of neither table",
+			"tables:\n  - table: clients\n    key: [id]\n    expect:\n      - {columns: [nosuchcol], reason: r}\n",
+			"table clients: expect[0]: column nosuchcol is not compared (it is in neither table, or ignored, or a key)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mapping := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if err := os.WriteFile(mapping, []byte(tt.mapping), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			args := []string{"verify", "--old", pg.DSN("a"), "--new", pg.DSN("b"), "--mapping", mapping}
+			err := Run(ctx, args, nil, &out, &errb, nil)
+			if got := ExitCode(err); got != ExitUsage {
+				t.Fatalf("exit code: got %d (%v), want %d; stderr:\n%s", got, err, ExitUsage, errb.String())
+			}
+			if got, want := Message(err), "--mapping "+mapping+": "+tt.want; got != want {
+				t.Errorf("message:\ngot  %q\nwant %q", got, want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("message is not one line: %q", err)
+			}
+			if out.Len() > 0 {
+				t.Errorf("stdout is not empty:\n%s", out.String())
+			}
+		})
+	}
+}
+
 func TestOnLoopback(t *testing.T) {
 	tests := []struct {
 		dsn  string
