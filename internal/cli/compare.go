@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,6 +130,7 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	bw, be := window(bs)
 	aw, ae := window(as)
 	rep.Metrics = compare.Compare(series.Old.Side(bw, be), series.New.Side(aw, ae), opts)
+	rep.Operations = operationsOf(series.Old, series.New, arep.Operations)
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
 		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
 		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables()})
@@ -149,6 +152,47 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		return ErrGateFailed
 	}
 	return nil
+}
+
+// operationsOf is the latency of each kind of request on both sides,
+// from every request of each (as a run reports it), in the order of
+// order's operations, then by name.
+func operationsOf(before, after *compare.Series, order []reports.Operation) []reports.Operation {
+	byOp := map[string]*reports.Operation{}
+	lat := map[string]*[2][]float64{}
+	for i, s := range []*compare.Series{before, after} {
+		for _, r := range s.Requests {
+			o := byOp[r.Op]
+			if o == nil {
+				o = &reports.Operation{Op: r.Op}
+				byOp[r.Op], lat[r.Op] = o, &[2][]float64{}
+			}
+			o.Requests[i]++
+			if r.Failed {
+				o.Failed[i]++
+			}
+			lat[r.Op][i] = append(lat[r.Op][i], r.LatencyMS)
+		}
+	}
+	names := slices.Sorted(maps.Keys(byOp))
+	rank := func(op string) int {
+		if i := slices.IndexFunc(order, func(o reports.Operation) bool { return o.Op == op }); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
+	out := make([]reports.Operation, 0, len(names))
+	for _, op := range names {
+		o := byOp[op]
+		for i, l := range lat[op] {
+			if len(l) > 0 { // else 0, as a run reports a side without the operation
+				o.P50MS[i], o.P95MS[i] = compare.Quantile(l, 0.5), compare.Quantile(l, 0.95)
+			}
+		}
+		out = append(out, *o)
+	}
+	return out
 }
 
 // sameDir reports whether two paths name the same existing directory.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -116,6 +117,9 @@ func TestCompareUsesEachRunsWarmup(t *testing.T) {
 		&stderr, nil)
 	if got := ExitCode(err); got != ExitOK {
 		t.Fatalf("exit %d (%v), want %d\n%s%s", got, err, ExitOK, stdout.String(), stderr.String())
+	}
+	if !regexp.MustCompile(`introspect\s+1200\s+1200`).MatchString(stdout.String()) {
+		t.Errorf("no per-operation table with 1200 requests a side:\n%s", stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "warm-up 5 vs 1") {
 		t.Errorf("no warning about the differing warm-ups:\n%s", stderr.String())
