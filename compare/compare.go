@@ -272,15 +272,32 @@ func (m Metric) judge(significant bool, o Options) Metric {
 }
 
 // Calibrate sets the NoisePct of each metric in ms from aa, the
-// comparison of two runs of the old side. It returns ms.
+// comparison of two runs of the old side, and returns ms.
+//
+// The noise is the A/A change, but never less than the change sampling
+// alone makes likely: the half-width of the change's 95% interval,
+// from the two runs' intervals. One pair of runs that happen to agree
+// closely would otherwise set the noise near zero, and a gate on a
+// multiple of it would fire on the next run's sampling noise.
 func Calibrate(ms, aa []Metric) []Metric {
 	for i := range ms {
 		if n, ok := Find(aa, ms[i].Name); ok && n.ChangePct != nil {
-			v := math.Abs(*n.ChangePct)
+			v := math.Max(math.Abs(*n.ChangePct), samplingPct(n))
 			ms[i].NoisePct = &v
 		}
 	}
 	return ms
+}
+
+// samplingPct returns the half-width of m's change in percent of its
+// before figure, from the widths of its two intervals, or 0 when they
+// are unknown.
+func samplingPct(m Metric) float64 {
+	if !m.BeforeCI.known() || !m.AfterCI.known() || m.Before == 0 {
+		return 0
+	}
+	hb, ha := (m.BeforeCI.High-m.BeforeCI.Low)/2, (m.AfterCI.High-m.AfterCI.Low)/2
+	return math.Hypot(hb, ha) / math.Abs(m.Before) * 100
 }
 
 // Find returns the metric named name, or false.

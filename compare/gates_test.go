@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,3 +96,29 @@ func TestRowGatesWithoutMappedTables(t *testing.T) {
 		}
 	}
 }
+
+func TestCalibrateNeverBelowSampling(t *testing.T) {
+	ms := []Metric{{Name: "latency_p95_ms", Before: 10, After: 11, ChangePct: pctOf(10)}}
+	tests := []struct {
+		name string
+		aa   Metric
+		want float64
+	}{
+		// Intervals ±1 around 10 on both sides: sampling alone makes
+		// √2 ≈ 14.1% likely; the runs agreeing to 0.5% does not lower it.
+		{"close pair", Metric{Name: "latency_p95_ms", Before: 10, After: 10.05, ChangePct: pctOf(0.5),
+			BeforeCI: Interval{9, 11}, AfterCI: Interval{9.05, 11.05}}, 14.142},
+		{"far pair", Metric{Name: "latency_p95_ms", Before: 10, After: 13, ChangePct: pctOf(30),
+			BeforeCI: Interval{9, 11}, AfterCI: Interval{12, 14}}, 30},
+		{"no intervals", Metric{Name: "latency_p95_ms", Before: 10, After: 10.05, ChangePct: pctOf(0.5),
+			BeforeCI: noInterval, AfterCI: noInterval}, 0.5},
+	}
+	for _, tt := range tests {
+		got := Calibrate(slices.Clone(ms), []Metric{tt.aa})[0].NoisePct
+		if got == nil || math.Abs(*got-tt.want) > 0.01 {
+			t.Errorf("%s: noise %v, want %.3f", tt.name, got, tt.want)
+		}
+	}
+}
+
+func pctOf(v float64) *float64 { return &v }
