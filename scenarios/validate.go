@@ -25,7 +25,7 @@ func defaults() *Scenario {
 		Database: Database{Image: "postgres:16"},
 		Seed:     Seed{Clients: 4, Sessions: 8, ClientCredentialsTokens: 8, Revoked: 2},
 		Load: Traffic{
-			Seed: 1, Rate: "40/s", Duration: "30s", Warmup: "5s", Timeout: "10s", Chains: 32,
+			Seed: 1, Rate: "40/s", Duration: "30s", Warmup: "5s", Timeout: "10s", Chains: 32, Subjects: 100,
 		},
 		Verify: Verify{IgnoreColumns: []string{"nid"}},
 		Gates: Gates{
@@ -198,9 +198,6 @@ func validateLoad(ld *Traffic, l *locator) error {
 	}
 	if ld.Chains < 1 || ld.Chains > 10000 {
 		return l.errorf("$.load.chains", "load.chains: must be between 1 and 10000, got %d", ld.Chains)
-	}
-	if ld.Subjects == 0 {
-		ld.Subjects = 100
 	}
 	if ld.Subjects < 1 || ld.Subjects > 100000 {
 		return l.errorf("$.load.subjects", "load.subjects: must be between 1 and 100000, got %d", ld.Subjects)
