@@ -597,3 +597,35 @@ func TestWriteWindowRevocationsReplayed(t *testing.T) {
 		t.Errorf("window sent %d requests and lost %d token rows; want traffic and lost writes", w.Requests, lost)
 	}
 }
+
+// TestRunWithAMappingMistake runs a scenario whose mapping ignores a
+// column no table has: the mistake shows only once the databases exist,
+// and must end the run as bad input (exit 2) in one line, with nothing
+// left behind.
+func TestRunWithAMappingMistake(t *testing.T) {
+	tmp := isolate(t)
+	y, err := os.ReadFile("testdata/e2e.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(y), "ignore: [pk]", "ignore: [pk, nosuchcol]", 1)
+	if bad == string(y) {
+		t.Fatal("testdata/e2e.yaml has no ignore: [pk]")
+	}
+	sc := filepath.Join(t.TempDir(), "bad-mapping.yaml")
+	if err := os.WriteFile(sc, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	e := &environ{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, log: newLogger(&stderr)}
+	err = cmdRun(context.Background(), e, []string{"--scenario", sc, "--out", filepath.Join(t.TempDir(), "out"),
+		"--provider", "process"})
+	if got := ExitCode(err); got != ExitUsage {
+		t.Fatalf("exit %d (%v), want %d; stderr:\n%s", got, err, ExitUsage, stderr.String())
+	}
+	msg := Message(err)
+	if want := "verify mapping: table hydra_client: ignore: column nosuchcol is in neither table"; !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
+		t.Errorf("message %q, want one line containing %q", msg, want)
+	}
+	awaitNoLeftovers(t, tmp)
+}
