@@ -131,9 +131,10 @@ func detectable(ms []compare.Metric) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Smallest latency change detected with 95% probability, from this run's sampling noise: " +
-		strings.Join(parts, ", ") + ". More requests per side (load.rate × load.duration) narrow it; " +
-		"noise between runs is not in it (load.calibrate measures that)."
+	return "Smallest shift of the whole latency distribution detected with 95% probability, from the " +
+		"sampling noise of these samples: " + strings.Join(parts, ", ") + ". A change of the slowest " +
+		"requests alone needs more; more requests per side (load.rate × load.duration) narrow it; noise " +
+		"between runs is not in it (load.calibrate measures that)."
 }
 
 func pctOf(f float64) string { return fmt.Sprintf("%g%%", f*100) }
