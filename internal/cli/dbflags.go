@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/cutover-dev/cutover/verify"
 )
 
@@ -36,7 +37,7 @@ func (d *dbFlags) resolve(getenv Env) error {
 			return usagef(fmt.Errorf("%s: a database DSN is required (or env %s)", f.name, f.env))
 		}
 		if err := verify.ParseDSN(f.dsn); err != nil {
-			return usagef(fmt.Errorf("%s: %w", f.name, err))
+			return usagef(fmt.Errorf("%s: %w", f.name, provision.RedactErr(err, f.dsn)))
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -62,11 +63,11 @@ func Revocations(ctx context.Context, db TxBeginner, requestIDs []string) (*Resu
 func RevocationsDSN(ctx context.Context, dsn string, requestIDs []string) (*Result, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, err
+		return nil, provision.RedactErr(err, dsn)
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, provision.RedactErr(err, dsn)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	return Revocations(ctx, conn, requestIDs)

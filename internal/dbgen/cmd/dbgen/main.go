@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cutover-dev/cutover/internal/dbgen"
+	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -46,7 +47,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	conn, err := pgx.Connect(ctx, *dsn)
 	if err != nil {
-		return fmt.Errorf("connecting: %w", err)
+		return fmt.Errorf("connecting: %w", provision.RedactErr(err, *dsn))
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	start := time.Now()
