@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/cutover-dev/cutover/internal/pipeline"
 	"github.com/cutover-dev/cutover/reports"
@@ -193,6 +194,11 @@ func writeReports(e *environ, dir string, rep *reports.Report) error {
 	// The terminal report comes last: when stdout is a pipe whose
 	// reader has gone, the files are written all the same.
 	if err := reports.Text(e.stdout, rep); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			// The reader went away (cutover run | head): the reports are
+			// in dir, and the exit status still tells the verdict.
+			return nil
+		}
 		return fmt.Errorf("writing report: %w", err)
 	}
 	return nil
