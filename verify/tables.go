@@ -124,11 +124,13 @@ func Tables(ctx context.Context, old, new *pgxpool.Pool, m Mapping, o Options) (
 	mapped := map[string]bool{} // old names used by a table map
 	for _, t := range m.Tables {
 		if _, ok := ncols[t.Table]; !ok {
-			return nil, fmt.Errorf("table %s: not in the new database", t.Table)
+			return nil, &MappingError{Table: t.Table,
+				Err: errors.New("not in the new database (a misspelt table, or the wrong database)")}
 		}
 		if t.OldSQL == "" {
 			if _, ok := ocols[t.OldName()]; !ok {
-				return nil, fmt.Errorf("table %s: not in the old database", t.OldName())
+				return nil, &MappingError{Table: t.Table, Err: fmt.Errorf(
+					"old table %s: not in the old database (a misspelt table, or the wrong database)", t.OldName())}
 			}
 			mapped[t.OldName()] = true
 		}
