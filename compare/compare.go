@@ -40,6 +40,7 @@ const (
 const (
 	TestMannWhitney = "mann-whitney-u"
 	TestWelch       = "welch-t-effective-n"
+	TestPercentile  = "bootstrap-percentile"
 	TestSlope       = "slope-z"
 	TestProportion  = "two-proportion-z"
 )
@@ -146,12 +147,14 @@ func Compare(before, after Side, o Options) []Metric {
 	fam := []int{0, 0, 0, 1, 2, 3, 4, -1, 5}
 	for i := range out {
 		s := fam[i] >= 0 && sig[fam[i]]
-		if i < len(latencyPs) {
+		if m := out[i]; i < len(latencyPs) && !s && m.BeforeCI.known() && m.AfterCI.known() &&
+			!m.BeforeCI.overlaps(m.AfterCI) {
 			// The U test compares whole distributions and can miss a
-			// change in the tail alone; disjoint intervals of the
-			// percentile itself count as significant too.
-			m := out[i]
-			s = s || m.BeforeCI.known() && m.AfterCI.known() && !m.BeforeCI.overlaps(m.AfterCI)
+			// change of one percentile alone; disjoint intervals of the
+			// percentile itself count as significant too. The row then
+			// shows that percentile's own p-value, not the U test's.
+			s = true
+			out[i].PValue, out[i].Test = percentileP(m, o), TestPercentile
 		}
 		out[i] = out[i].judge(s, o)
 	}
@@ -213,6 +216,18 @@ func latencies(before, after Side, o Options) []Metric {
 			DetectablePct: num(detectable(ciB[i], ciA[i], o))}
 	}
 	return out
+}
+
+// percentileP returns the two-sided p-value of a percentile's change
+// on its own: the log ratio of the estimates against its standard
+// error, read off the two bootstrap intervals as in [detectable].
+func percentileP(m Metric, o Options) float64 {
+	if m.Before <= 0 || m.After <= 0 || m.BeforeCI.Low <= 0 || m.AfterCI.Low <= 0 {
+		return math.NaN()
+	}
+	z := distuv.UnitNormal.Quantile(1 - (1-o.Confidence)/2)
+	se := math.Hypot(math.Log(m.BeforeCI.High/m.BeforeCI.Low), math.Log(m.AfterCI.High/m.AfterCI.Low)) / (2 * z)
+	return zTest(math.Log(m.After/m.Before), se)
 }
 
 // detectable returns the smallest relative change of a percentile, in

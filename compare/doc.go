@@ -27,7 +27,9 @@
 //   - the change is significant. Latency: the two-sided Mann-Whitney U
 //     test on the whole latency distributions, or, for a change in the
 //     tail alone that the U test may miss, disjoint bootstrap intervals
-//     of the percentile itself. Resources and CPU: Welch's t test on
+//     of the percentile itself (the row then carries that percentile's
+//     own p-value, from the log ratio and the intervals' widths, and
+//     the test [TestPercentile]). Resources and CPU: Welch's t test on
 //     the means of the scrapes (per-interval rates for CPU), each side
 //     on its effective sample size. Error rate: the two-proportion z
 //     test. The six tests of a comparison (latency, memory, heap,

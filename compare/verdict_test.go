@@ -176,6 +176,13 @@ func TestTailOnlyChangeIsWorse(t *testing.T) {
 	if m, _ := Find(ms, "latency_p50_ms"); m.Verdict != NoChange {
 		t.Errorf("P50 verdict = %q, want no_change", m.Verdict)
 	}
+	// A row's verdict and p-value must agree: a percentile judged on
+	// its intervals shows its own p-value.
+	for _, m := range ms {
+		if (m.Verdict == Better || m.Verdict == Worse) && !(m.PValue < 0.05) {
+			t.Errorf("%s: verdict %s with p = %g (%s)", m.Name, m.Verdict, m.PValue, m.Test)
+		}
+	}
 }
 
 func ExampleCompare() {
