@@ -134,7 +134,8 @@ func bootstrapQuantiles(sorted, ps []float64, o Options, rng *rand.Rand) []Inter
 }
 
 // meanInterval returns the mean of xs and its Student's t confidence
-// interval on the series' effective sample size (see [effectiveN]).
+// interval on the series' effective sample size (see [effectiveN]),
+// within the range of xs.
 func meanInterval(xs []float64, conf float64) (float64, Interval) {
 	m, v, neff := seriesMoments(xs)
 	if len(xs) == 0 {
@@ -145,7 +146,9 @@ func meanInterval(xs []float64, conf float64) (float64, Interval) {
 	}
 	se := math.Sqrt(v / neff)
 	h := tQuantile(conf, max(1, int(neff)-1)) * se
-	return m, Interval{m - h, m + h}
+	// With few effective samples the t interval can reach far beyond
+	// anything measured; it is cut to the range of the samples.
+	return m, Interval{max(m-h, slices.Min(xs)), min(m+h, slices.Max(xs))}
 }
 
 // seriesMoments returns the mean and sample variance of xs and its

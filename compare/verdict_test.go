@@ -234,4 +234,8 @@ func TestResourceIntervalsStayNonNegative(t *testing.T) {
 			}
 		}
 	}
+	// Nor beyond the range of what was measured.
+	if m, _ := Find(Compare(s, s, DefaultOptions()), "goroutines"); m.BeforeCI.Low < 0 || m.BeforeCI.High > 125 {
+		t.Errorf("goroutines interval %v reaches beyond the samples' range [0, 125]", m.BeforeCI)
+	}
 }
