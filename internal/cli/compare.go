@@ -131,6 +131,14 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	aw, ae := window(as)
 	rep.Metrics = compare.Compare(series.Old.Side(bw, be), series.New.Side(aw, ae), opts)
 	rep.Operations = operationsOf(series.Old, series.New, arep.Operations)
+	if bs.Calibration != nil {
+		// The baseline run loaded its old side twice: that A/A change is
+		// the noise of the baseline's machine, which the gates may use.
+		aa := compare.Compare(bs.Old.Side(bw, be), bs.Calibration.Side(bw, be), opts)
+		rep.Metrics = compare.Calibrate(rep.Metrics, aa)
+		rep.Calibration, series.Calibration = aa, bs.Calibration
+		e.log.Info("using BEFORE_DIR's A/A calibration as each metric's noise", "dir", beforeDir)
+	}
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
 		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
 		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables()})

@@ -130,3 +130,57 @@ func TestCompareUsesEachRunsWarmup(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareUsesTheBaselinesCalibration gives the baseline run an A/A
+// calibration: a gate on a multiple of the noise must then be checked,
+// not failed for want of a noise figure.
+func TestCompareUsesTheBaselinesCalibration(t *testing.T) {
+	base := saveRun(t, 1, 1)
+	path := filepath.Join(base, reports.SamplesFile)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := reports.ReadSamples(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Calibration = saveSeries(t, 3)
+	var b bytes.Buffer
+	if err := reports.WriteSamples(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc := filepath.Join(t.TempDir(), "noise.yaml")
+	y := "name: x\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\nload: {calibrate: true}\n" +
+		"gates:\n  max_p95_regression_pct: -1\n" +
+		"  metrics:\n    - {metric: latency_p95_ms, max_noise_multiple: 3}\n"
+	if err := os.WriteFile(sc, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = Run(context.Background(), []string{"compare", "--scenario", sc, base, saveRun(t, 10, 1)}, nil, &stdout,
+		&stderr, nil)
+	if got := ExitCode(err); got != ExitOK {
+		t.Fatalf("exit %d (%v), want %d\n%s%s", got, err, ExitOK, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "A/A calibration") || strings.Contains(stdout.String(), "no A/A noise") {
+		t.Errorf("no calibration in the comparison:\n%s", stdout.String())
+	}
+}
+
+// saveSeries returns a side of 1200 requests like saveRun's, drawn with
+// seed.
+func saveSeries(t *testing.T, seed uint64) *compare.Series {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 3))
+	s := &compare.Series{}
+	for i := range 1200 {
+		s.Requests = append(s.Requests, compare.Request{Op: "introspect", AtS: float64(i) / 40,
+			LatencyMS: 5 * math.Exp(0.5*rng.NormFloat64())})
+	}
+	return s
+}
