@@ -18,7 +18,9 @@ import (
 //	      max_regression: 20       # and at most 20 ms higher
 //	      fail_if_worse: true      # and not significantly worse
 //
-// At least one bound must be set; all set bounds must hold.
+// At least one bound must be set; all set bounds must hold. Unlike the
+// fixed gates, a metric gate's bound is never negative: a key left out
+// is no bound.
 type MetricGate struct {
 	// Metric is the metric's name: latency_p50_ms, latency_p95_ms,
 	// latency_p99_ms, rss_bytes, heap_alloc_bytes, goroutines,
@@ -58,9 +60,20 @@ func validateMetricGates(s *Scenario, l *locator) error {
 			return l.errorf(p, "%s: set at least one of max_regression_pct, max_regression, "+
 				"max_noise_multiple, fail_if_worse", key)
 		}
+		// Written so that NaN fails too.
+		for _, b := range []struct {
+			key   string
+			bound *float64
+		}{{"max_regression_pct", g.MaxRegressionPct}, {"max_regression", g.MaxRegression}} {
+			if b.bound != nil && !(*b.bound >= 0) {
+				return l.errorf(p+"."+b.key, "%s.%s: must be 0 or more; leave the key out for no bound, got %g",
+					key, b.key, *b.bound)
+			}
+		}
 		if g.MaxNoiseMultiple != nil {
-			if *g.MaxNoiseMultiple <= 0 {
-				return l.errorf(p+".max_noise_multiple", "%s.max_noise_multiple: must be positive, got %g",
+			if !(*g.MaxNoiseMultiple > 0) {
+				return l.errorf(p+".max_noise_multiple",
+					"%s.max_noise_multiple: must be more than 0; leave the key out for no bound, got %g",
 					key, *g.MaxNoiseMultiple)
 			}
 			if !s.Load.Calibrate {

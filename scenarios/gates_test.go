@@ -21,7 +21,25 @@ func TestMetricGates(t *testing.T) {
 		{"no bound", "gates:\n  metrics:\n    - metric: cpu_cores\n", "set at least one of"},
 		{"noise without calibration", "gates:\n  metrics:\n    - {metric: rss_bytes, max_noise_multiple: 3}\n",
 			"needs load.calibrate: true"},
-		{"unknown key", "gates:\n  metrics:\n    - {metric: rss_bytes, max_regresion: 3}\n", "x.yaml:6:"},
+		{"unknown key", "gates:\n  metrics:\n    - {metric: rss_bytes, max_regresion: 3}\n",
+			"x.yaml:6:27: gates.metrics[0].max_regresion: unknown field; known: fail_if_worse"},
+		{"zero bound", "gates:\n  metrics:\n    - {metric: heap_alloc_bytes, max_regression_pct: 0}\n", ""},
+		// A negative bound disables a fixed gate, but a metric gate
+		// enforced it: -50 failed the check on an improvement.
+		{"negative pct", "gates:\n  metrics:\n    - {metric: heap_alloc_bytes, max_regression_pct: -50}\n",
+			"x.yaml:6:54: gates.metrics[0].max_regression_pct: must be 0 or more; " +
+				"leave the key out for no bound, got -50"},
+		{"negative absolute", "gates:\n  metrics:\n    - metric: latency_p99_ms\n      max_regression_pct: 10\n" +
+			"      max_regression: -1\n",
+			"x.yaml:8:23: gates.metrics[0].max_regression: must be 0 or more; leave the key out for no bound, got -1"},
+		{"NaN absolute", "gates:\n  metrics:\n    - {metric: rss_bytes, max_regression: .nan}\n",
+			"gates.metrics[0].max_regression: must be 0 or more; leave the key out for no bound, got NaN"},
+		{"negative noise", "load: {calibrate: true}\n" +
+			"gates:\n  metrics:\n    - {metric: rss_bytes, max_noise_multiple: -3}\n",
+			"gates.metrics[0].max_noise_multiple: must be more than 0; leave the key out for no bound, got -3"},
+		{"NaN noise", "load: {calibrate: true}\n" +
+			"gates:\n  metrics:\n    - {metric: rss_bytes, max_noise_multiple: .nan}\n",
+			"gates.metrics[0].max_noise_multiple: must be more than 0; leave the key out for no bound, got NaN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

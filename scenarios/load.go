@@ -64,17 +64,20 @@ func (e *Error) Error() string {
 func Parse(name string, data []byte) (*Scenario, error) {
 	s := defaults()
 	s.File = name
+	data = trimBOM(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Msg: "scenario is empty"}
 	}
 	// The syntax tree first: its checks name the key at fault, where the
-	// decoder's type errors name only the value.
+	// decoder's type errors name only the value, and report the first
+	// unknown key in the file, where the decoder reports any one. The
+	// decoder's own check of unknown keys stays as a backstop.
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlError(name, err)
 	}
 	if len(file.Docs) > 0 {
-		if err := checkScalars(name, file.Docs[0], reflect.TypeOf(s), ""); err != nil {
+		if err := checkTree(name, "the scenario", file.Docs[0], reflect.TypeOf(s)); err != nil {
 			return nil, err
 		}
 	}
@@ -98,6 +101,13 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	}
 	return s, nil
 }
+
+// bom is the UTF-8 byte-order mark, which YAML allows at the start of
+// a file and the decoder would read as part of the first key.
+var bom = []byte("\ufeff")
+
+// trimBOM returns data without a leading byte-order mark.
+func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
 
 // secondDocument returns the line of the separator that starts the
 // second YAML document of data, or 0.
@@ -183,16 +193,9 @@ type locator struct {
 // nearest parent that exists.
 func (l *locator) errorf(path, format string, args ...any) error {
 	e := &Error{File: l.name, Msg: fmt.Sprintf(format, args...)}
-	if l.prefix != "" && strings.HasPrefix(path, l.prefix) {
-		path = "$" + strings.TrimPrefix(path, l.prefix)
-	}
-	for p := path; p != "$" && p != ""; p = parent(p) {
-		yp, err := yaml.PathString(p)
-		if err != nil {
-			continue
-		}
-		node, err := yp.FilterFile(l.file)
-		if err != nil || node == nil || node.GetToken() == nil {
+	for p := l.local(path); p != "$" && p != ""; p = parent(p) {
+		node := l.find(p)
+		if node == nil || node.GetToken() == nil {
 			continue
 		}
 		pos := node.GetToken().Position
@@ -200,6 +203,33 @@ func (l *locator) errorf(path, format string, args ...any) error {
 		break
 	}
 	return e
+}
+
+// node returns the node at path, a YAML path with the locator's
+// prefix, or nil when the file has none there. A key given no value
+// or ~ is a null node, not nil. Paths through an alias (*name) are not
+// followed.
+func (l *locator) node(path string) ast.Node { return l.find(l.local(path)) }
+
+// local returns path with the locator's prefix replaced by "$".
+func (l *locator) local(path string) string {
+	if l.prefix != "" && strings.HasPrefix(path, l.prefix) {
+		return "$" + strings.TrimPrefix(path, l.prefix)
+	}
+	return path
+}
+
+// find returns the node at path, a YAML path in the file, or nil.
+func (l *locator) find(path string) ast.Node {
+	yp, err := yaml.PathString(path)
+	if err != nil {
+		return nil
+	}
+	node, err := yp.FilterFile(l.file)
+	if err != nil {
+		return nil
+	}
+	return node
 }
 
 func parent(p string) string {

@@ -92,6 +92,7 @@ func LoadMapping(path string) (*Verify, error) {
 // ParseMapping decodes and validates a mapping file's text. name is
 // used in errors.
 func ParseMapping(name string, data []byte) (*Verify, error) {
+	data = trimBOM(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Msg: "mapping is empty"}
 	}
@@ -101,7 +102,7 @@ func ParseMapping(name string, data []byte) (*Verify, error) {
 		return nil, yamlError(name, err)
 	}
 	if len(file.Docs) > 0 {
-		if err := checkScalars(name, file.Docs[0], reflect.TypeOf(v), ""); err != nil {
+		if err := checkTree(name, "the mapping file", file.Docs[0], reflect.TypeOf(v)); err != nil {
 			return nil, err
 		}
 	}
@@ -185,7 +186,9 @@ func validateMapping(v *Verify, l *locator) error {
 					i, j, e.Kind)
 			}
 			for _, w := range []struct{ key, cond string }{{"old_where", e.OldWhere}, {"new_where", e.NewWhere}} {
-				if w.cond != "" && strings.TrimSpace(w.cond) == "" {
+				// An empty or null condition decodes as no condition,
+				// which covers every row: the file says which it is.
+				if strings.TrimSpace(w.cond) == "" && (w.cond != "" || l.node(q+"."+w.key) != nil) {
 					return l.errorf(q+"."+w.key,
 						"verify.tables[%d].expect[%d].%s: is blank; give an SQL condition or leave the key out", i, j, w.key)
 				}

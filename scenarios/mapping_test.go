@@ -46,6 +46,7 @@ tables:
 			"bad.yaml:4:14: verify.tables[0].old_sql: must be a SELECT"},
 		{"unknown key", "tables:\n  - table: t\n    key: [id]\n    colour: red\n", "bad.yaml:4:"},
 		{"empty", "\n", "bad.yaml: mapping is empty"},
+		{"a list", "- table: t\n", "bad.yaml:1:1: the mapping file: want a mapping (key: value lines), got a list"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseMapping("bad.yaml", []byte(tt.yaml))
@@ -122,6 +123,7 @@ verify:
 		}
 	}
 
+	const orLeaveOut = "give an SQL condition or leave the key out"
 	for _, tt := range []struct {
 		name, expect, want string
 	}{
@@ -133,8 +135,25 @@ verify:
 			"bad.yaml:5:35: verify.tables[0].expect[0].old_where: must be one SQL expression, without a semicolon"},
 		{"semicolon in new_where", `{kind: extra, new_where: "a = 1;", reason: x}`,
 			"bad.yaml:5:34: verify.tables[0].expect[0].new_where: must be one SQL expression, without a semicolon"},
-		{"not a string", "{columns: [a], old_where: [a], reason: x}", "bad.yaml:5:"},
-		{"misspelt key", "{columns: [a], where: a = 1, reason: x}", "bad.yaml:5:"},
+		// An empty or null condition decoded as none and covered every
+		// row; it is as blank as one of spaces.
+		{"blank old_where", `{columns: [a], old_where: "  ", reason: x}`,
+			"bad.yaml:5:35: verify.tables[0].expect[0].old_where: is blank; " + orLeaveOut},
+		{"empty new_where", `{columns: [a], new_where: "", reason: x}`,
+			"bad.yaml:5:35: verify.tables[0].expect[0].new_where: is blank; " + orLeaveOut},
+		{"empty old_where", `{kind: missing, old_where: '', reason: x}`,
+			"bad.yaml:5:36: verify.tables[0].expect[0].old_where: is blank; " + orLeaveOut},
+		{"null old_where", `{columns: [a], old_where: ~, reason: x}`,
+			"bad.yaml:5:35: verify.tables[0].expect[0].old_where: is blank; " + orLeaveOut},
+		{"no value for new_where", "{kind: extra, reason: x, new_where: }",
+			"bad.yaml:5:44: verify.tables[0].expect[0].new_where: is blank; " + orLeaveOut},
+		{"empty new_where on missing", `{kind: missing, new_where: "", reason: x}`,
+			"bad.yaml:5:36: verify.tables[0].expect[0].new_where: is blank; " + orLeaveOut},
+		{"not a string", "{columns: [a], old_where: [a], reason: x}",
+			"bad.yaml:5:35: tables[0].expect[0].old_where: want text, got a list"},
+		{"misspelt key", "{columns: [a], where: a = 1, reason: x}",
+			"bad.yaml:5:24: tables[0].expect[0].where: unknown field; " +
+				"known: columns, kind, new_where, old_where, reason"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			yaml := "tables:\n  - table: t\n    key: [id]\n    expect:\n      - " + tt.expect + "\n"

@@ -48,6 +48,9 @@ func validate(s *Scenario, l *locator) error {
 	if s.Name == "" {
 		return l.errorf("$.name", "name: must not be empty")
 	}
+	if strings.TrimSpace(s.Name) == "" || strings.ContainsAny(s.Name, "\r\n") {
+		return l.errorf("$.name", "name: must be one line of text")
+	}
 	for _, side := range []struct {
 		key string
 		srv *Server
