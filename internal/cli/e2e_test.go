@@ -313,6 +313,7 @@ func TestRunInterruptedLeavesNothing(t *testing.T) {
 			}
 			var rep struct {
 				Partial bool   `json:"partial"`
+				Error   string `json:"error"`
 				Verdict string `json:"verdict"`
 				Verify  struct {
 					RowsCompared int64 `json:"rows_compared"`
@@ -335,6 +336,9 @@ func TestRunInterruptedLeavesNothing(t *testing.T) {
 			}
 			if !rep.Partial || rep.Verdict != "fail" {
 				t.Errorf("report partial=%v verdict=%q, want partial fail", rep.Partial, rep.Verdict)
+			}
+			if !strings.HasPrefix(rep.Error, "interrupted during: ") {
+				t.Errorf("report error %q, want it to say the run was interrupted and where", rep.Error)
 			}
 			// The interrupt lands a moment after the stage starts, and a
 			// fast machine may be a stage further by then; what must hold

@@ -73,6 +73,10 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if err != nil {
 		r.rep.Partial = true
 		r.rep.Error = err.Error()
+		if ctx.Err() != nil {
+			// What failed after the interrupt is its echo, not the news.
+			r.rep.Error = "interrupted during: " + r.current
+		}
 	}
 	r.finish()
 	return r.rep, err
@@ -102,9 +106,11 @@ type run struct {
 	beforeRs   sideResources
 	afterRs    sideResources
 	secret     string
+	current    string // the stage under way, for the report of an interrupted run
 }
 
 func (r *run) stage(n int, msg string, args ...any) {
+	r.current = msg
 	r.log.Info(msg, append([]any{"stage", fmt.Sprintf("%d/%d", n, stages)}, args...)...)
 }
 
