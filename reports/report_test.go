@@ -97,6 +97,10 @@ func TestRenderers(t *testing.T) {
 			r.Partial, r.Error, r.Series, r.Gates = true, "loading new server: context canceled", nil, nil
 			return Text(b, r)
 		}},
+		// fixture leaves out the sections only fullFixture holds: session
+		// rows, read endpoints, expected differences and the write window.
+		{"full.txt", func(b *bytes.Buffer, _ *Report) error { return Text(b, fullFixture()) }},
+		{"full.md", func(b *bytes.Buffer, _ *Report) error { return Markdown(b, fullFixture()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
