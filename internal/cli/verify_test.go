@@ -49,17 +49,17 @@ func TestVerifyUsage(t *testing.T) {
 	}
 }
 
-// TestVerifyCommand runs `cutover verify` on two real databases, one
-// with a changed row, and checks the report, the exit status and that
-// the changed token's signature is not printed.
-func TestVerifyCommand(t *testing.T) {
+// twoDatabases starts a PostgreSQL cluster for the test with databases
+// a and b, filled by the SQL scripts oldSQL and newSQL.
+func twoDatabases(t *testing.T, oldSQL, newSQL string) *provision.Postgres {
+	t.Helper()
 	ctx := context.Background()
 	pg, err := provision.StartPostgres(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pg.Close()
-	for _, db := range []string{"a", "b"} {
+	t.Cleanup(func() { pg.Close() })
+	for db, script := range map[string]string{"a": oldSQL, "b": newSQL} {
 		if err := pg.CreateDatabase(ctx, db); err != nil {
 			t.Fatal(err)
 		}
@@ -67,16 +67,23 @@ func TestVerifyCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.Exec(ctx, `CREATE TABLE tokens (signature text PRIMARY KEY, scope text NOT NULL);
-			INSERT INTO tokens SELECT 'sig-secret-' || i, 'openid' FROM generate_series(1, 5000) i`)
-		if err == nil && db == "b" {
-			_, err = c.Exec(ctx, "UPDATE tokens SET scope = 'admin' WHERE signature = 'sig-secret-42'")
-		}
+		_, err = c.Exec(ctx, script)
 		c.Close(ctx)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("database %s: %v", db, err)
 		}
 	}
+	return pg
+}
+
+// TestVerifyCommand runs `cutover verify` on two real databases, one
+// with a changed row, and checks the report, the exit status and that
+// the changed token's signature is not printed.
+func TestVerifyCommand(t *testing.T) {
+	ctx := context.Background()
+	const tokens = `CREATE TABLE tokens (signature text PRIMARY KEY, scope text NOT NULL);
+		INSERT INTO tokens SELECT 'sig-secret-' || i, 'openid' FROM generate_series(1, 5000) i`
+	pg := twoDatabases(t, tokens, tokens+";\n\t\tUPDATE tokens SET scope = 'admin' WHERE signature = 'sig-secret-42'")
 	mapping := filepath.Join(t.TempDir(), "m.yaml")
 	if err := os.WriteFile(mapping, []byte("tables:\n  - {table: tokens, key: [signature], fingerprint_key: true}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -92,7 +99,7 @@ func TestVerifyCommand(t *testing.T) {
 	env := func(k string) string {
 		return map[string]string{"CUTOVER_OLD_DSN": pg.DSN("a"), "CUTOVER_NEW_DSN": newDSN}[k]
 	}
-	err = Run(ctx, []string{"verify", "--mapping", mapping, "--chunk-rows", "100"}, nil, &out, &errb, env)
+	err := Run(ctx, []string{"verify", "--mapping", mapping, "--chunk-rows", "100"}, nil, &out, &errb, env)
 	if got := ExitCode(err); got != ExitGateFailed {
 		t.Fatalf("exit code: got %d (%v), want %d; stderr:\n%s", got, err, ExitGateFailed, errb.String())
 	}
@@ -122,26 +129,9 @@ func TestVerifyCommand(t *testing.T) {
 // file, on one line, without the SQL cutover wraps around a condition.
 func TestVerifyMappingErrors(t *testing.T) {
 	ctx := context.Background()
-	pg, err := provision.StartPostgres(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	for _, db := range []string{"a", "b"} {
-		if err := pg.CreateDatabase(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		c, err := pgx.Connect(ctx, pg.DSN(db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.Exec(ctx, `CREATE TABLE clients (id int PRIMARY KEY, owner text);
-			INSERT INTO clients SELECT i, 'o' || i FROM generate_series(1, 10) i`)
-		c.Close(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	const clients = `CREATE TABLE clients (id int PRIMARY KEY, owner text);
+		INSERT INTO clients SELECT i, 'o' || i FROM generate_series(1, 10) i`
+	pg := twoDatabases(t, clients, clients)
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name, mapping, want string // want follows "--mapping FILE: "
