@@ -3,9 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -229,10 +233,14 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("gate %s passed=%v; want only session_mismatches to fail", g.Name, g.Passed)
 		}
 	}
-	for _, f := range []string{"report.md", "results-old.bin", "results-new.bin"} {
+	for _, f := range []string{"report.md", "report.html", "junit.xml", "samples.json", "results-old.bin",
+		"results-new.bin"} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
+	}
+	if page, err := os.ReadFile(filepath.Join(out, "report.html")); err == nil {
+		checkPlotsShowBothSides(t, page)
 	}
 
 	// Secrets: none of the planted secrets, no token, no DSN password,
@@ -254,6 +262,67 @@ func TestRunEndToEnd(t *testing.T) {
 	if len(secrets()) < 3 {
 		t.Errorf("only %d secrets were planted; the search above proves little", len(secrets()))
 	}
+}
+
+// plotSrc matches the images report.html embeds.
+var plotSrc = regexp.MustCompile(`<img [^>]*src="data:image/png;base64,([^"]+)"`)
+
+// checkPlotsShowBothSides decodes every plot of a run's report.html and
+// checks that each one draws both sides' data in their colours (the
+// old side blue, the new side orange): a plot whose series came out
+// empty on one side shows that side in its legend only, far fewer
+// pixels than a line across the plot.
+func checkPlotsShowBothSides(t *testing.T, page []byte) {
+	t.Helper()
+	sides := [2]color.RGBA{{R: 31, G: 119, B: 180}, {R: 230, G: 115, B: 0}}
+	near := func(c color.Color, want color.RGBA) bool {
+		r, g, b, _ := c.RGBA()
+		d := func(a uint32, w uint8) int { return abs(int(a>>8) - int(w)) }
+		return d(r, want.R) < 40 && d(g, want.G) < 40 && d(b, want.B) < 40
+	}
+	ms := plotSrc.FindAllSubmatch(page, -1)
+	if got, want := len(ms), 6; got != want {
+		t.Errorf("report.html embeds %d plots, want %d", got, want)
+	}
+	for i, m := range ms {
+		raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(string(m[1])))
+		if err != nil {
+			t.Errorf("plot %d: %v", i, err)
+			continue
+		}
+		img, err := png.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Errorf("plot %d: %v", i, err)
+			continue
+		}
+		var counts [2]int
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				for s, c := range sides {
+					if near(img.At(x, y), c) {
+						counts[s]++
+					}
+				}
+			}
+		}
+		n := float64(b.Dx() * b.Dy())
+		t.Logf("plot %d: %.2f%% old-side pixels, %.2f%% new-side pixels", i, 100*float64(counts[0])/n,
+			100*float64(counts[1])/n)
+		for s, name := range []string{"old", "new"} {
+			if float64(counts[s]) < 0.001*n {
+				t.Errorf("plot %d draws %d %s-side pixels of %.0f, want at least 0.1%%: that side's data is missing",
+					i, counts[s], name, n)
+			}
+		}
+	}
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
 }
 
 // trigger cancels a context once a given text has been written to it.
