@@ -3,8 +3,13 @@ package reports
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -143,4 +148,58 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestJUnitValidates checks cutover's JUnit files with xmllint against
+// the schema in testdata/junit.xsd (the format as CI systems read it),
+// and that the schema rejects what those readers would: a test case
+// without a name, a count that is not a number.
+func TestJUnitValidates(t *testing.T) {
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Fatalf("xmllint not found on PATH; install Debian's package: apt-get install -y libxml2-utils (%v)", err)
+	}
+	schema, err := filepath.Abs(filepath.Join("testdata", "junit.xsd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := fixture()
+	partial := fixture()
+	partial.Partial, partial.Error = true, "loading new server: context canceled"
+	render := func(r *Report) string {
+		var b bytes.Buffer
+		if err := JUnit(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	good := render(complete)
+	tests := []struct {
+		name  string
+		doc   string
+		valid bool
+	}{
+		{"complete", good, true},
+		{"partial", render(partial), true},
+		{"no gates", render(&Report{Scenario: "empty"}), true},
+		{"case without a name", strings.Replace(good, `<testcase name="error_rate"`, `<testcase`, 1), false},
+		{"count not a number", strings.Replace(good, `tests="7"`, `tests="seven"`, 1), false},
+		{"unknown element", strings.Replace(good, `<properties>`, `<props></props><properties>`, 1), false},
+	}
+	dir := t.TempDir()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.doc == good && i > 0 {
+				t.Fatal("the mutation did not change the document")
+			}
+			f := filepath.Join(dir, fmt.Sprintf("junit-%d.xml", i))
+			if err := os.WriteFile(f, []byte(tt.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "--noout", "--schema", schema, f).CombinedOutput()
+			if valid := err == nil; valid != tt.valid {
+				t.Errorf("xmllint valid = %v, want %v:\n%s", valid, tt.valid, out)
+			}
+		})
+	}
 }
