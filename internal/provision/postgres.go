@@ -82,6 +82,9 @@ func StartPostgres(ctx context.Context) (_ *Postgres, err error) {
 		return nil, err
 	}
 	pg := &Postgres{bin: bin, Role: "cutover", password: randomHex(16), logs: newTail(40)}
+	// A cutover killed outright leaves its cluster directory behind;
+	// the next one removes it. Failing to is no reason not to start.
+	SweepStale("")
 	pg.dir, err = os.MkdirTemp("", "cutover-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("creating postgres directory: %w", err)
@@ -91,6 +94,9 @@ func StartPostgres(ctx context.Context) (_ *Postgres, err error) {
 			pg.Close()
 		}
 	}()
+	if err := markOwner(pg.dir); err != nil {
+		return nil, fmt.Errorf("creating postgres directory: %w", err)
+	}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
