@@ -90,4 +90,5 @@ bench-verify:
 
 TOKENS ?= 1000000
 dbgen:
-	$(GO) run ./internal/dbgen/cmd/dbgen -dsn '$(DSN)' -tokens $(TOKENS)
+	@# not echoed: DSN may hold a password
+	@$(GO) run ./internal/dbgen/cmd/dbgen -dsn '$(DSN)' -tokens $(TOKENS)

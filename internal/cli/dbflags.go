@@ -36,6 +36,9 @@ func (d *dbFlags) resolve(getenv Env) error {
 		if f.dsn == "" {
 			return usagef(fmt.Errorf("%s: a database DSN is required (or env %s)", f.name, f.env))
 		}
+		if err := provision.CheckDSN(f.dsn); err != nil {
+			return usagef(fmt.Errorf("%s: %w", f.name, err))
+		}
 		if err := verify.ParseDSN(f.dsn); err != nil {
 			return usagef(fmt.Errorf("%s: %w", f.name, provision.RedactErr(err, f.dsn)))
 		}

@@ -64,10 +64,45 @@ func secrets(dsn string) []string {
 			out = append(out, strings.Trim(m[2], "'"))
 		}
 	}
+	// A password with a bare '@' may be split there by a driver; its
+	// pieces are secrets too.
+	for _, s := range slices.Clone(out) {
+		if strings.Contains(s, "@") {
+			out = append(out, strings.Split(s, "@")...)
+		}
+	}
 	out = slices.DeleteFunc(out, func(s string) bool { return s == "" })
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
+
+// ErrBareAt says that a URL DSN's user part holds an '@' that is not
+// percent-encoded: drivers split such a DSN at different '@'s and would
+// take the rest of the password for the host name, which then appears
+// in their errors.
+var ErrBareAt = errors.New("the user or password holds a bare '@'; percent-encode it as %40")
+
+// CheckDSN returns ErrBareAt for a URL DSN whose authority holds more
+// than one '@'. Other mistakes are left to the driver's parser.
+func CheckDSN(dsn string) error {
+	_, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return nil
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if strings.Count(rest, "@") > 1 {
+		return ErrBareAt
+	}
+	return nil
+}
+
+// shortSecret is the length under which a secret is scrubbed only where
+// it stands alone: a password of a few letters is also a piece of many
+// words, and scrubbing it inside them would garble the message and, by
+// the pattern of the gaps, give the password away.
+const shortSecret = 6
 
 // RedactErr returns err with dsn and every secret it holds scrubbed
 // from its text. The result does not unwrap to err, since err's own
@@ -78,10 +113,42 @@ func RedactErr(err error, dsn string) error {
 	}
 	msg := strings.ReplaceAll(err.Error(), dsn, Redact(dsn))
 	for _, s := range secrets(dsn) {
-		msg = strings.ReplaceAll(msg, s, "xxxxx")
-		if e := url.QueryEscape(s); e != s {
-			msg = strings.ReplaceAll(msg, e, "xxxxx")
+		for _, v := range []string{s, url.QueryEscape(s)} {
+			if len(v) < shortSecret {
+				msg = scrubWord(msg, v)
+			} else {
+				msg = strings.ReplaceAll(msg, v, "xxxxx")
+			}
 		}
 	}
 	return errors.New(msg)
+}
+
+// scrubWord replaces the occurrences of s in msg that no letter or
+// digit touches on either side.
+func scrubWord(msg, s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, s)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		end := i + len(s)
+		if !wordByte(msg, i-1) && !wordByte(msg, end) {
+			b.WriteString(msg[:i])
+			b.WriteString("xxxxx")
+		} else {
+			b.WriteString(msg[:end])
+		}
+		msg = msg[end:]
+	}
+}
+
+func wordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }

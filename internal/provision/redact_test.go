@@ -46,3 +46,45 @@ func TestRedactErr(t *testing.T) {
 		t.Error("RedactErr(nil) is not nil")
 	}
 }
+
+func TestRedactErrShortSecrets(t *testing.T) {
+	tests := []struct {
+		name, dsn, msg, want string
+	}{
+		{"short password inside words is left",
+			"host=127.0.0.1 password=a port=x",
+			"cannot parse `host=127.0.0.1 password=xxxxx port=x`: invalid port",
+			"cannot parse `host=127.0.0.1 password=xxxxx port=x`: invalid port"},
+		{"short password standing alone is scrubbed",
+			"postgres://u:ab1@127.0.0.1/db", "auth failed for ab1 (u:ab1)", "auth failed for xxxxx (u:xxxxx)"},
+		{"pieces of a password split at a bare @",
+			"postgres://trial:p@ss-Word9@127.0.0.1:5432/db",
+			"hostname resolving error: lookup ss-Word9@127.0.0.1: no such host",
+			"hostname resolving error: lookup xxxxx@127.0.0.1: no such host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RedactErr(errors.New(tt.msg), tt.dsn).Error(); got != tt.want {
+				t.Errorf("RedactErr = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckDSN(t *testing.T) {
+	tests := []struct {
+		dsn  string
+		want error
+	}{
+		{"postgres://trial:p@ss@127.0.0.1:5432/db", ErrBareAt},
+		{"postgresql://a@b@c/db?sslmode=disable", ErrBareAt},
+		{"postgres://trial:p%40ss@127.0.0.1:5432/db", nil},
+		{"postgres://127.0.0.1/db?options=a@b", nil},
+		{"host=127.0.0.1 password=p@ss", nil},
+	}
+	for _, tt := range tests {
+		if got := CheckDSN(tt.dsn); !errors.Is(got, tt.want) {
+			t.Errorf("CheckDSN(%q) = %v, want %v", tt.dsn, got, tt.want)
+		}
+	}
+}
