@@ -47,6 +47,13 @@ type MetricLimit struct {
 // Findings are the verification counts the gates read.
 type Findings struct {
 	MissingRows, ChangedRows, SessionMismatches int64
+	// BrokenSessions counts the sessions whose token rows the
+	// database-level check found damaged (see verify.SessionRows); it is
+	// gated only when SessionRows says that check ran. The same bound,
+	// MaxSessionMismatches, holds for it: a session broken in the
+	// database is broken even where the server's answers still agree.
+	BrokenSessions int64
+	SessionRows    bool
 	// KeyedTables counts the tables compared row by row; with none, the
 	// row gates have nothing to vouch for and fail.
 	KeyedTables int
@@ -109,6 +116,9 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 	rows("missing_rows", f.MissingRows, l.MaxMissingRows, "rows missing on the new side")
 	rows("changed_rows", f.ChangedRows, l.MaxChangedRows, "rows changed across the migration")
 	count("session_mismatches", f.SessionMismatches, l.MaxSessionMismatches, "sessions behave differently")
+	if f.SessionRows {
+		count("broken_sessions", f.BrokenSessions, l.MaxSessionMismatches, "sessions broken in the database")
+	}
 	return out
 }
 

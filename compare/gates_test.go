@@ -122,3 +122,36 @@ func TestCalibrateNeverBelowSampling(t *testing.T) {
 }
 
 func pctOf(v float64) *float64 { return &v }
+
+// TestBrokenSessionsGate checks that sessions broken in the database
+// fail the session bound even when the server's answers all agree, and
+// that the gate is absent when the database-level check did not run.
+func TestBrokenSessionsGate(t *testing.T) {
+	tests := []struct {
+		name     string
+		f        Findings
+		want     bool // gate present
+		wantPass bool
+	}{
+		{"broken rows, answers agree", Findings{BrokenSessions: 58, SessionRows: true}, true, false},
+		{"no broken rows", Findings{SessionRows: true}, true, true},
+		{"check did not run", Findings{BrokenSessions: 3}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs := Gates(Limits{MaxChangedRows: -1, MaxMissingRows: -1}, nil, tt.f)
+			var found *Gate
+			for i := range gs {
+				if gs[i].Name == "broken_sessions" {
+					found = &gs[i]
+				}
+			}
+			if (found != nil) != tt.want {
+				t.Fatalf("broken_sessions gate present = %v, want %v (gates %+v)", found != nil, tt.want, gs)
+			}
+			if found != nil && found.Passed != tt.wantPass {
+				t.Errorf("passed = %v, want %v: %s", found.Passed, tt.wantPass, found.Detail)
+			}
+		})
+	}
+}

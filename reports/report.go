@@ -137,6 +137,15 @@ type Sessions struct {
 	Rows *verify.SessionRowsResult `json:"rows,omitempty"`
 }
 
+// BrokenCount is the number of sessions the database-level check found
+// broken, 0 when it did not run.
+func (s Sessions) BrokenCount() int64 {
+	if s.Rows == nil {
+		return 0
+	}
+	return int64(len(s.Rows.Broken))
+}
+
 // An ExpectedField is a differing field with the reason it is expected.
 type ExpectedField struct {
 	verify.FieldDiff

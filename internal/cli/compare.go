@@ -141,7 +141,8 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	}
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
 		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
-		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables()})
+		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables(),
+		BrokenSessions: arep.Sessions.BrokenCount(), SessionRows: arep.Sessions.Rows != nil})
 	rep.Verdict = reports.Fail
 	if rep.Passed() {
 		rep.Verdict = reports.Pass

@@ -375,6 +375,7 @@ func (r *run) finish() {
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
 		SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
+		BrokenSessions: r.rep.Sessions.BrokenCount(), SessionRows: r.rep.Sessions.Rows != nil,
 	})
 	r.markNotRun()
 	if r.rep.Passed() {
@@ -440,7 +441,7 @@ func (r *run) markNotRun() {
 		g := &r.rep.Gates[i]
 		ran := r.done.loads
 		switch g.Name {
-		case "missing_rows", "changed_rows":
+		case "missing_rows", "changed_rows", "broken_sessions":
 			ran = r.done.rows
 		case "session_mismatches":
 			ran = r.done.sessions
