@@ -35,6 +35,7 @@ func cmdRun(ctx context.Context, e *environ, args []string) error {
 	fs.StringVar(&cfg.images.Database, "db-image", "", "PostgreSQL `image` for --provider docker (default: the scenario's; env CUTOVER_DB_IMAGE)")
 	fs.StringVar(&cfg.images.Old, "old-image", "", "old server `image` for --provider docker (default: the scenario's; env CUTOVER_OLD_IMAGE)")
 	fs.StringVar(&cfg.images.New, "new-image", "", "new server `image` for --provider docker (default: the scenario's; env CUTOVER_NEW_IMAGE)")
+	fs.BoolVar(&cfg.images.Pull, "pull", false, "let the Docker engine pull images it does not hold (default: never pull; env CUTOVER_PULL=1)")
 	if err := parse(fs, args); err != nil {
 		return helpOK(fs, err)
 	}
@@ -117,6 +118,9 @@ func resolveRun(c runConfig, getenv Env) runConfig {
 	c.images.Database = pick(c.images.Database, "CUTOVER_DB_IMAGE", "")
 	c.images.Old = pick(c.images.Old, "CUTOVER_OLD_IMAGE", "")
 	c.images.New = pick(c.images.New, "CUTOVER_NEW_IMAGE", "")
+	if v := getenv("CUTOVER_PULL"); v == "1" || v == "true" {
+		c.images.Pull = true
+	}
 	return c
 }
 

@@ -142,7 +142,7 @@ func TestMigrationJobExitCode(t *testing.T) {
 func TestMissingImage(t *testing.T) {
 	e := engine(t)
 	ctx := context.Background()
-	_, err := e.Resolve(ctx, "cutover/hydra:v0.0.0-missing", nil, "build it with `make images`")
+	_, err := e.Resolve(ctx, "cutover/hydra:v0.0.0-missing", nil, true, "build it with `make images`")
 	oneLine(t, err)
 	var ie *ImageError
 	if !errors.As(err, &ie) || ie.Image != "cutover/hydra:v0.0.0-missing" {
@@ -157,10 +157,28 @@ func TestMissingImage(t *testing.T) {
 	noLeftovers(t, e.RunID)
 }
 
+// TestNoPullByDefault checks that an image the engine lacks is an error
+// naming it, not a pull. The image names a registry on a closed
+// loopback port, so that even a pull by mistake sends nothing away.
+func TestNoPullByDefault(t *testing.T) {
+	e := engine(t)
+	defer e.Close()
+	const img = "127.0.0.1:1/cutover-test/none:missing"
+	_, err := e.Resolve(context.Background(), img, nil, false, "build it with `make images`")
+	oneLine(t, err)
+	var ie *ImageError
+	if !errors.As(err, &ie) || ie.Image != img || !strings.Contains(err.Error(), "--pull") {
+		t.Fatalf("got %v, want an *ImageError naming %s and --pull", err, img)
+	}
+	if !strings.Contains(ie.Cause, "pulls only with --pull") {
+		t.Errorf("cause %q: the engine was asked to pull", ie.Cause)
+	}
+}
+
 func TestStandIn(t *testing.T) {
 	e := engine(t, hydraImage)
 	defer e.Close()
-	got, err := e.Resolve(context.Background(), "cutover/none:missing", []string{"cutover/none:x", hydraImage}, "")
+	got, err := e.Resolve(context.Background(), "cutover/none:missing", []string{"cutover/none:x", hydraImage}, false, "")
 	if err != nil {
 		t.Fatal(err)
 	}

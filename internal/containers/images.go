@@ -43,10 +43,12 @@ func LocalOnly(image string) bool { return strings.HasPrefix(image, "cutover/") 
 
 // Resolve returns the image to run for want: want itself when the
 // engine holds it; else the first of standIns the engine holds (a local
-// build made by `make images`); else want after pulling it. Local-only
+// build made by `make images`); else, when pull is set, want after
+// pulling it. Without pull nothing is fetched: the engine would reach
+// for a registry, which a machine may not be allowed to. Local-only
 // images are never pulled. The error is an *ImageError whose Hint is
 // hint.
-func (e *Engine) Resolve(ctx context.Context, want string, standIns []string, hint string) (string, error) {
+func (e *Engine) Resolve(ctx context.Context, want string, standIns []string, pull bool, hint string) (string, error) {
 	for _, img := range append([]string{want}, standIns...) {
 		ok, err := e.HasImage(ctx, img)
 		if err != nil {
@@ -58,6 +60,10 @@ func (e *Engine) Resolve(ctx context.Context, want string, standIns []string, hi
 	}
 	if LocalOnly(want) {
 		return "", &ImageError{Image: want, Cause: "not built", Hint: hint}
+	}
+	if !pull {
+		return "", &ImageError{Image: want, Cause: "not present (cutover pulls only with --pull)",
+			Hint: "pull it with `docker pull " + want + "` or pass --pull; or " + hint}
 	}
 	if err := e.pull(ctx, want); err != nil {
 		if ctx.Err() != nil {

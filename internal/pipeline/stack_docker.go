@@ -22,6 +22,9 @@ type Images struct {
 	// Old and New are the servers' images (env CUTOVER_OLD_IMAGE,
 	// CUTOVER_NEW_IMAGE).
 	Old, New string
+	// Pull lets the engine pull an image it does not hold (flag --pull,
+	// env CUTOVER_PULL=1); without it a missing image is an error.
+	Pull bool
 }
 
 // imageChoice is what a run asks for, and the local build of `make
@@ -102,7 +105,7 @@ func (r *run) newDockerStack(ctx context.Context) (stack, error) {
 	st := &dockerStack{e: e, r: r}
 	r.log.Info("docker provider", "run_id", e.RunID, "leftovers", "label "+containers.LabelRun+"="+e.RunID)
 	for i, c := range choices(r.sc, r.o.Images) {
-		img, err := e.Resolve(ctx, c.want, c.standIns, imageHint(c))
+		img, err := e.Resolve(ctx, c.want, c.standIns, r.o.Images.Pull, imageHint(c))
 		if err != nil {
 			e.Close()
 			return nil, err
