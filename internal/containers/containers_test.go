@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -310,4 +311,69 @@ func unavailable(t *testing.T, format string, args ...any) {
 		t.Fatalf(format+" (CI is set: .ci/run should have started the engine and built the images)", args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// TestSweepOrphans leaves a run's network behind as a cutover killed
+// with SIGKILL would, and checks that the next engine removes it while
+// a live run's network stays.
+func TestSweepOrphans(t *testing.T) {
+	ctx := context.Background()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	killed := engine(t)
+	killed.owner = dead.Process.Pid
+	if _, err := killed.ensureNetwork(ctx); err != nil {
+		t.Fatal(err)
+	}
+	killed.cli.Close() // no Close: its process "died"
+	defer RemoveLeftovers(ctx, killed.RunID)
+
+	live := engine(t)
+	defer live.Close()
+	if _, err := live.ensureNetwork(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	next := engine(t)
+	defer next.Close()
+	removed, err := next.SweepOrphans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another package's docker test may sweep first: what matters is
+	// that the killed run is gone and the live one stays.
+	t.Logf("swept runs %v", removed)
+	if slices.Contains(removed, live.RunID) {
+		t.Errorf("removed the live run %s", live.RunID)
+	}
+	noLeftovers(t, killed.RunID)
+	left, err := Leftovers(ctx, live.RunID)
+	if err != nil || len(left) != 1 {
+		t.Errorf("live run's leftovers = %v (%v), want its network", left, err)
+	}
+}
+
+func TestOrphaned(t *testing.T) {
+	host, _ := os.Hostname()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		label string
+		want  bool
+	}{
+		{host + "/" + itoa(dead.Process.Pid), true},
+		{host + "/" + itoa(os.Getpid()), false},
+		{"another-host/" + itoa(dead.Process.Pid), false},
+		{"", false},
+		{host + "/x", false},
+	}
+	for _, tt := range tests {
+		if got := orphaned(tt.label); got != tt.want {
+			t.Errorf("orphaned(%q) = %v, want %v", tt.label, got, tt.want)
+		}
+	}
 }

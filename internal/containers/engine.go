@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -24,6 +27,11 @@ import (
 // LabelRun is the label every container and network of a run carries;
 // its value is the run id.
 const LabelRun = "dev.cutover.run"
+
+// LabelOwner is the label holding "HOST/PID" of the cutover process
+// that created a container or network, so that a later run on the same
+// host can tell what a killed cutover left behind.
+const LabelOwner = "dev.cutover.owner"
 
 // ErrNoEngine is returned by [Connect] when no Docker engine answers.
 var ErrNoEngine = errors.New("no docker engine answers")
@@ -39,6 +47,8 @@ type Engine struct {
 	RunID string
 
 	cli *testcontainers.DockerClient
+	// owner is the process ID written in [LabelOwner]: this process.
+	owner int
 
 	mu         sync.Mutex
 	network    *testcontainers.DockerNetwork
@@ -99,7 +109,7 @@ func Connect(ctx context.Context) (*Engine, error) {
 		}
 		return nil, noEngine("", err)
 	}
-	return &Engine{RunID: newRunID(), cli: cli}, nil
+	return &Engine{RunID: newRunID(), cli: cli, owner: os.Getpid()}, nil
 }
 
 // Available reports whether an engine answers, without side effects
@@ -148,7 +158,66 @@ func newRunID() string {
 }
 
 func (e *Engine) labels(role string) map[string]string {
-	return map[string]string{LabelRun: e.RunID, "dev.cutover.role": role}
+	return map[string]string{LabelRun: e.RunID, "dev.cutover.role": role, LabelOwner: ownerLabel(e.owner)}
+}
+
+func ownerLabel(pid int) string {
+	host, _ := os.Hostname()
+	return host + "/" + strconv.Itoa(pid)
+}
+
+// orphaned reports whether an owner label names a process of this host
+// that no longer runs. Labels of other hosts, of older versions (none)
+// and of live processes are not orphans.
+func orphaned(label string) bool {
+	host, pid, ok := strings.Cut(label, "/")
+	if me, _ := os.Hostname(); !ok || host != me {
+		return false
+	}
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	err = syscall.Kill(n, 0)
+	return err != nil && !errors.Is(err, syscall.EPERM)
+}
+
+// SweepOrphans removes the containers and networks of runs whose
+// cutover was killed before it could clean up (SIGKILL, a crash): those
+// whose owner label names a process of this host that is gone. Runs of
+// live processes, of other hosts and without the label are left alone.
+// It returns the run ids it removed.
+func (e *Engine) SweepOrphans(ctx context.Context) ([]string, error) {
+	runs := map[string]bool{}
+	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: runFilter("")})
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	for _, c := range cs.Items {
+		if id := c.Labels[LabelRun]; id != "" && id != e.RunID && orphaned(c.Labels[LabelOwner]) {
+			runs[id] = true
+		}
+	}
+	ns, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: runFilter("")})
+	if err != nil {
+		return nil, fmt.Errorf("listing networks: %w", err)
+	}
+	for _, n := range ns.Items {
+		if id := n.Labels[LabelRun]; id != "" && id != e.RunID && orphaned(n.Labels[LabelOwner]) {
+			runs[id] = true
+		}
+	}
+	var removed []string
+	var errs []error
+	for id := range runs {
+		if err := removeByLabel(ctx, e.cli, id); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, id)
+	}
+	slices.Sort(removed)
+	return removed, errors.Join(errs...)
 }
 
 // ensureNetwork creates the run's network on first use.

@@ -103,6 +103,13 @@ func (r *run) newDockerStack(ctx context.Context) (stack, error) {
 		return nil, err
 	}
 	st := &dockerStack{e: e, r: r}
+	// A cutover killed outright leaves its containers running; the
+	// next docker run on this host removes them.
+	if gone, err := e.SweepOrphans(ctx); err != nil {
+		r.log.Warn("removing containers of killed runs", "err", err)
+	} else if len(gone) > 0 {
+		r.log.Info("removed the containers of killed runs", "runs", gone)
+	}
 	r.log.Info("docker provider", "run_id", e.RunID, "leftovers", "label "+containers.LabelRun+"="+e.RunID)
 	for i, c := range choices(r.sc, r.o.Images) {
 		img, err := e.Resolve(ctx, c.want, c.standIns, r.o.Images.Pull, imageHint(c))
