@@ -38,7 +38,7 @@ func readOnlyPair(ctx context.Context, old, new TxBeginner) (pgx.Tx, pgx.Tx, err
 		err := side.tx.QueryRow(ctx, `SELECT to_regclass('public.hydra_oauth2_access') IS NOT NULL
 			AND to_regclass('public.hydra_oauth2_refresh') IS NOT NULL`).Scan(&ok)
 		if err == nil && !ok {
-			err = errors.New("not a Hydra database (no hydra_oauth2_access and hydra_oauth2_refresh tables)")
+			err = ErrNotHydra
 		}
 		if err != nil {
 			otx.Rollback(context.WithoutCancel(ctx))
@@ -69,6 +69,10 @@ type BrokenSession struct {
 	ClientID  string   `json:"client_id"`
 	Problems  []string `json:"problems"`
 }
+
+// ErrNotHydra says that a database holds no Hydra token tables: the
+// session checks were pointed at the wrong database.
+var ErrNotHydra = errors.New("not a Hydra database (no hydra_oauth2_access and hydra_oauth2_refresh tables)")
 
 // tokenTables are the Hydra tables whose rows make up a session, with
 // the signature as key in both 1.x and 2.x.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cutover-dev/cutover/internal/replay"
@@ -25,6 +26,9 @@ func cmdReplayRevocations(ctx context.Context, e *environ, args []string) error 
 	}
 	w, err := verify.WindowDSN(ctx, db.old, db.new)
 	if err != nil {
+		if errors.Is(err, verify.ErrNotHydra) {
+			return usagef(err) // pointed at the wrong database
+		}
 		return err
 	}
 	for _, t := range w.LostWrites {

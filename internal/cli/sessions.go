@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -32,6 +33,9 @@ func cmdSessions(ctx context.Context, e *environ, args []string) error {
 	e.log.Info("checking session rows", "limit", limit)
 	res, err := verify.SessionRowsDSN(ctx, db.old, db.new, limit)
 	if err != nil {
+		if errors.Is(err, verify.ErrNotHydra) {
+			return usagef(err) // pointed at the wrong database
+		}
 		return err
 	}
 	if asJSON {

@@ -73,10 +73,13 @@ func TestSessionsAndReplayCommands(t *testing.T) {
 		t.Errorf("replay-revocations --dry-run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	notHydra := map[string]string{"CUTOVER_OLD_DSN": pg.DSN("postgres"), "CUTOVER_NEW_DSN": pg.DSN("green")}
-	_, stderr, code = runCLI(t, ctx, notHydra, "sessions")
-	if want := "cutover: old database: not a Hydra database"; code != ExitError || !strings.Contains(stderr, "\n"+want) {
-		t.Errorf("sessions on a database without Hydra's tables: exit %d, %q; want exit %d, %q…",
-			code, stderr, ExitError, want)
+	for _, args := range [][]string{{"sessions"}, {"replay-revocations", "--dry-run"}} {
+		_, stderr, code = runCLI(t, ctx, notHydra, args...)
+		want := "database: not a Hydra database"
+		if code != ExitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s on a database without Hydra's tables: exit %d, %q; want exit %d, %q…",
+				args[0], code, stderr, ExitUsage, want)
+		}
 	}
 	for _, out := range []string{stdout, stderr} {
 		if strings.Contains(out, pg.DSN("blue")) {
