@@ -148,6 +148,12 @@ func TestVerifyMappingErrors(t *testing.T) {
 			"tables:\n  - table: clients\n    key: [id]\n    expect:\n" +
 				"      - {kind: missing, old_where: \"nope\", reason: r}\n",
 			`table clients: expect[0]: old_where: ERROR: column "nope" does not exist (SQLSTATE 42703)`},
+		{"normalizer a row's value does not fit",
+			"tables:\n  - {table: clients, key: [id], normalize: {owner: numeric}}\n",
+			`table clients: normalize: column owner (numeric): old database: ERROR: invalid input syntax for type numeric: "…" (SQLSTATE 22P02)`},
+		{"old_sql cast a row's value does not fit",
+			"tables:\n  - {table: clients, key: [id], old_sql: \"SELECT id, owner::int AS owner FROM clients\"}\n",
+			`table clients: old_sql: ERROR: invalid input syntax for type integer: "…" (SQLSTATE 22P02)`},
 		{"expectation of a column of neither table",
 			"tables:\n  - table: clients\n    key: [id]\n    expect:\n      - {columns: [nosuchcol], reason: r}\n",
 			"table clients: expect[0]: column nosuchcol is not compared (it is in neither table, or ignored, or a key)"},
