@@ -34,7 +34,10 @@ type TableMap struct {
 	OldSQL string
 	// Key lists the columns, by their new names, that identify a row
 	// on both sides. A key may be composite and of any type with a
-	// btree ordering.
+	// btree ordering. A key that is not unique hides no difference:
+	// the rows of a repeated key are matched by content, the surplus
+	// rows are duplicates and the unmatched ones changed rows that no
+	// expectation covers; only identical groups go unreported.
 	Key []string
 	// Rename maps an old column name to its new name. Each old name
 	// must be a column of the old table (or of OldSQL's result) and
@@ -103,7 +106,8 @@ const (
 //
 // A key duplicated on one side counts as missing (old side) or extra
 // (new side); the condition sees one of the key's surplus rows there,
-// which one is not defined.
+// which one is not defined. A changed row of a duplicated key is never
+// expected: which old row it pairs with which new one is a guess.
 //
 // A condition names columns as that side exposes them: the old table's
 // columns by their old names (Rename is not applied) or old_sql's

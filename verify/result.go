@@ -21,8 +21,9 @@ type TableResult struct {
 	Keyed bool `json:"keyed"`
 	// Missing counts old rows absent on the new side, Extra new rows
 	// without an old counterpart, Changed rows on both sides whose
-	// values differ: all unexpected. A key duplicated on the new side
-	// counts as extra, on the old side as missing.
+	// values differ: all unexpected. The surplus rows of a key
+	// duplicated on the new side count as extra, on the old side as
+	// missing; the other rows of a duplicated key are compared too.
 	Missing int64 `json:"missing"`
 	Extra   int64 `json:"extra"`
 	Changed int64 `json:"changed"`
@@ -62,7 +63,9 @@ type Diff struct {
 	Key string `json:"key"`
 	// Kind is KindMissing, KindExtra, KindChanged or KindDuplicate.
 	Kind string `json:"kind"`
-	// Side is "old" or "new" for a duplicate: where the key repeats.
+	// Side says where the key repeats: "old" or "new" for a duplicate,
+	// and "old", "new" or "both" for a changed row whose key is not
+	// unique, which is never expected (see [TableMap.Key]).
 	Side string `json:"side,omitempty"`
 	// Columns are the differing columns of a changed row.
 	Columns []string `json:"columns,omitempty"`

@@ -182,7 +182,10 @@ func printVerify(w io.Writer, r *verify.TablesResult) {
 	for _, t := range r.Tables {
 		for _, d := range t.Diffs {
 			line := fmt.Sprintf("  %s: %s %s", t.Table, d.Kind, d.Key)
-			if d.Side != "" {
+			switch {
+			case d.Side != "" && d.Kind == verify.KindChanged:
+				line += " (key not unique: " + d.Side + ")"
+			case d.Side != "":
 				line += " (" + d.Side + ")"
 			}
 			if len(d.Columns) > 0 {

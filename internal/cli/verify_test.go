@@ -213,3 +213,26 @@ func TestPrintVerifySaysWhatTheListLeavesOut(t *testing.T) {
 		t.Errorf("output lacks %q:\n%s", want, b.String())
 	}
 }
+
+// TestPrintVerifyMarks checks that the text report marks what a reader
+// must see.
+func TestPrintVerifyMarks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tr   verify.TableResult
+		want string
+	}{
+		{"a changed row of a key that is not unique",
+			verify.TableResult{Table: "t", Keyed: true, RowsOld: 100, RowsNew: 100, Changed: 1,
+				Diffs: []verify.Diff{{Key: `["y"]`, Kind: verify.KindChanged, Side: "both", Columns: []string{"x"}}}},
+			`  t: changed ["y"] (key not unique: both) [x]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			printVerify(&b, &verify.TablesResult{Tables: []verify.TableResult{tt.tr}})
+			if !strings.Contains(b.String(), tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, b.String())
+			}
+		})
+	}
+}
