@@ -106,7 +106,8 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		printVerify(e.stdout, res)
 	}
 	if res.Unexpected() > 0 {
-		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows)", ErrGateFailed, res.Missing, res.Extra, res.Changed)
+		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows; %d dropped columns)", ErrGateFailed,
+			res.Missing, res.Extra, res.Changed, res.DroppedColumns)
 	}
 	return nil
 }
@@ -170,6 +171,10 @@ func printVerify(w io.Writer, r *verify.TablesResult) {
 	fmt.Fprintf(w, "Rows: %d compared, %d missing, %d extra, %d changed (unexpected); "+
 		"%d missing, %d extra, %d changed (expected)\n\n",
 		r.RowsCompared, r.Missing, r.Extra, r.Changed, r.ExpectedMissing, r.ExpectedExtra, r.ExpectedChanged)
+	if r.DroppedColumns > 0 {
+		fmt.Fprintf(w, "Columns: %d dropped (unexpected: in the old table only, neither renamed nor ignored)\n\n",
+			r.DroppedColumns)
+	}
 	fmt.Fprintf(w, "%-48s %10s %10s %8s %8s %8s %9s\n", "TABLE", "OLD", "NEW", "MISSING", "EXTRA", "CHANGED", "EXPECTED")
 	for _, t := range r.Tables {
 		if !t.Keyed {
@@ -180,6 +185,14 @@ func printVerify(w io.Writer, r *verify.TablesResult) {
 			t.ExpectedMissing+t.ExpectedExtra+t.ExpectedChanged)
 	}
 	for _, t := range r.Tables {
+		if len(t.OldOnly) > 0 {
+			fmt.Fprintf(w, "  %s: dropped columns %s (in the old table only; their values are lost; "+
+				"rename or ignore them in the mapping if that is intended)\n", t.Table, strings.Join(t.OldOnly, ", "))
+		}
+		if len(t.NewOnly) > 0 {
+			fmt.Fprintf(w, "  %s: added columns %s (in the new table only; not compared)\n",
+				t.Table, strings.Join(t.NewOnly, ", "))
+		}
 		for _, d := range t.Diffs {
 			line := fmt.Sprintf("  %s: %s %s", t.Table, d.Kind, d.Key)
 			switch {

@@ -236,3 +236,47 @@ func TestPrintVerifyMarks(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyDroppedColumn runs `cutover verify` on a table whose new
+// side lacks a column of the old one: unless the mapping ignores it,
+// the report names it and verify fails; an added column passes.
+func TestVerifyDroppedColumn(t *testing.T) {
+	ctx := context.Background()
+	pg := twoDatabases(t,
+		`CREATE TABLE t (id int PRIMARY KEY, a text, gone text);
+		INSERT INTO t SELECT i, 'a', 'g' FROM generate_series(1, 10) i`,
+		`CREATE TABLE t (id int PRIMARY KEY, a text, added text);
+		INSERT INTO t SELECT i, 'a', 'n' FROM generate_series(1, 10) i`)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, mapping string
+		code          int
+		want          []string
+	}{
+		{"dropped", "tables:\n  - {table: t, key: [id]}\n", ExitGateFailed,
+			[]string{"Columns: 1 dropped", "t: dropped columns gone", "t: added columns added"}},
+		{"dropped and ignored", "tables:\n  - {table: t, key: [id], ignore: [gone]}\n", ExitOK,
+			[]string{"t: added columns added"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mapping := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if err := os.WriteFile(mapping, []byte(tt.mapping), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			args := []string{"verify", "--old", pg.DSN("a"), "--new", pg.DSN("b"), "--mapping", mapping}
+			err := Run(ctx, args, nil, &out, &errb, nil)
+			if got := ExitCode(err); got != tt.code {
+				t.Fatalf("exit code: got %d (%v), want %d; stdout:\n%s", got, err, tt.code, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out.String())
+				}
+			}
+			if tt.code == ExitOK && strings.Contains(out.String(), "dropped") {
+				t.Errorf("stdout reports a dropped column:\n%s", out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,52 @@
+package verify_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/cutover-dev/cutover/verify"
+)
+
+// TestDroppedColumns checks that a column the migration dropped is an
+// unexpected difference unless the mapping renames or ignores it, and
+// that a column it added is listed and passes.
+func TestDroppedColumns(t *testing.T) {
+	oldDSN, newDSN := twoDBs(t,
+		`CREATE TABLE t (id int PRIMARY KEY, kept text, gone text, moved text);
+		INSERT INTO t SELECT i, 'k', 'g', 'm' FROM generate_series(1, 20) i`,
+		`CREATE TABLE t (id int PRIMARY KEY, kept text, moved_to text, added text);
+		INSERT INTO t SELECT i, 'k', 'm', 'a' FROM generate_series(1, 20) i`)
+	for _, tt := range []struct {
+		name             string
+		tm               verify.TableMap
+		oldOnly, newOnly []string
+		unexpected       int64
+	}{
+		{"a dropped column is unexpected", verify.TableMap{Rename: map[string]string{"moved": "moved_to"}},
+			[]string{"gone"}, []string{"added"}, 1},
+		{"an ignored dropped column passes",
+			verify.TableMap{Rename: map[string]string{"moved": "moved_to"}, Ignore: []string{"gone"}},
+			nil, []string{"added"}, 0},
+		{"every unrenamed one counts", verify.TableMap{}, []string{"gone", "moved"}, []string{"added", "moved_to"}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.tm.Table, tt.tm.Key = "t", []string{"id"}
+			op, np := pools(t, oldDSN, newDSN)
+			res, err := verify.Tables(context.Background(), op, np, verify.Mapping{Tables: []verify.TableMap{tt.tm}},
+				verify.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := res.Tables[slices.IndexFunc(res.Tables, func(r verify.TableResult) bool { return r.Table == "t" })]
+			if !slices.Equal(tr.OldOnly, tt.oldOnly) || !slices.Equal(tr.NewOnly, tt.newOnly) {
+				t.Errorf("columns: got old-only %q, new-only %q; want %q, %q", tr.OldOnly, tr.NewOnly, tt.oldOnly, tt.newOnly)
+			}
+			if tr.Unexpected() != tt.unexpected || res.Unexpected() != tt.unexpected ||
+				res.DroppedColumns != int64(len(tt.oldOnly)) {
+				t.Errorf("unexpected: got table %d, total %d, dropped columns %d; want %d, %d, %d",
+					tr.Unexpected(), res.Unexpected(), res.DroppedColumns, tt.unexpected, tt.unexpected, len(tt.oldOnly))
+			}
+		})
+	}
+}
