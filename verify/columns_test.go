@@ -50,3 +50,32 @@ func TestDroppedColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestUnmappedRowCounts checks that an unmapped table whose row count
+// changed is marked, and is no unexpected difference.
+func TestUnmappedRowCounts(t *testing.T) {
+	oldDSN, newDSN := twoDBs(t,
+		`CREATE TABLE grew (n int); INSERT INTO grew VALUES (1);
+		CREATE TABLE same (n int); INSERT INTO same VALUES (1);
+		CREATE TABLE gone (n int)`,
+		`CREATE TABLE grew (n int); INSERT INTO grew VALUES (1), (2);
+		CREATE TABLE same (n int); INSERT INTO same VALUES (2);
+		CREATE TABLE added (n int); INSERT INTO added VALUES (1)`)
+	op, np := pools(t, oldDSN, newDSN)
+	res, err := verify.Tables(context.Background(), op, np, verify.Mapping{}, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var differ []string
+	for _, tr := range res.Tables {
+		if tr.RowsDiffer {
+			differ = append(differ, tr.Table)
+		}
+	}
+	if want := []string{"grew"}; !slices.Equal(differ, want) {
+		t.Errorf("tables whose rows differ: got %q, want %q", differ, want)
+	}
+	if res.Unexpected() != 0 {
+		t.Errorf("got %d unexpected differences, want 0", res.Unexpected())
+	}
+}

@@ -19,6 +19,11 @@ type TableResult struct {
 	// Keyed is true when rows were compared on their keys, not only
 	// counted; the difference counts are set only then.
 	Keyed bool `json:"keyed"`
+	// RowsDiffer is true for a table the mapping does not list that is
+	// on both sides with different row counts. It is not an unexpected
+	// difference: a migration may legitimately change the rows of
+	// tables it does not map, such as its own bookkeeping.
+	RowsDiffer bool `json:"rows_differ,omitempty"`
 	// Missing counts old rows absent on the new side, Extra new rows
 	// without an old counterpart, Changed rows on both sides whose
 	// values differ: all unexpected. The surplus rows of a key

@@ -174,6 +174,7 @@ func Tables(ctx context.Context, old, new *pgxpool.Pool, m Mapping, o Options) (
 				return nil, fmt.Errorf("new database: %w", err)
 			}
 		}
+		tr.RowsDiffer = tr.RowsOld >= 0 && tr.RowsNew >= 0 && tr.RowsOld != tr.RowsNew
 		res.add(tr)
 	}
 	e.progress(Progress{Phase: "done", Done: len(sorted), Total: len(sorted)})
