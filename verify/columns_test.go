@@ -79,3 +79,36 @@ func TestUnmappedRowCounts(t *testing.T) {
 		t.Errorf("got %d unexpected differences, want 0", res.Unexpected())
 	}
 }
+
+// TestValidateNames checks that a column named twice in a list, or a
+// rename that renames nothing, is refused.
+func TestValidateNames(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		m    verify.Mapping
+		want string // "" for no error
+	}{
+		{"distinct names", verify.Mapping{IgnoreColumns: []string{"nid"}, Tables: []verify.TableMap{{Table: "t",
+			Key: []string{"a", "b"}, Ignore: []string{"c", "d"}, Rename: map[string]string{"e": "f", "g": "h"}}}}, ""},
+		{"ignore twice", verify.Mapping{Tables: []verify.TableMap{{Table: "t", Key: []string{"id"},
+			Ignore: []string{"name", "x", "name"}}}}, "table t: ignore: column name is listed twice"},
+		{"key twice", verify.Mapping{Tables: []verify.TableMap{{Table: "t", Key: []string{"id", "id"}}}},
+			"table t: key: column id is listed twice"},
+		{"ignore_columns twice", verify.Mapping{IgnoreColumns: []string{"nid", "nid"}},
+			"ignore_columns: column nid is listed twice"},
+		{"rename onto itself", verify.Mapping{Tables: []verify.TableMap{{Table: "t", Key: []string{"id"},
+			Rename: map[string]string{"name": "name"}}}}, "table t: rename: name to name renames the column onto itself"},
+		{"two renames onto one column", verify.Mapping{Tables: []verify.TableMap{{Table: "t", Key: []string{"id"},
+			Rename: map[string]string{"a": "x", "b": "x"}}}}, "table t: rename: a and b are both renamed to x"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.m.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

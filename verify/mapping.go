@@ -198,6 +198,9 @@ func NormalizerNames() []string {
 // columns it names: [Tables] does, against the databases, when the
 // comparison starts, and reports a mistake as a *MappingError.
 func (m Mapping) Validate() error {
+	if c, ok := repeated(m.IgnoreColumns); ok {
+		return fmt.Errorf("ignore_columns: column %s is listed twice", c)
+	}
 	seen := map[string]bool{}
 	for i, t := range m.Tables {
 		if t.Table == "" {
@@ -212,6 +215,9 @@ func (m Mapping) Validate() error {
 		}
 		if t.OldTable != "" && t.OldSQL != "" {
 			return fmt.Errorf("table %s: old_table and old_sql exclude each other", t.Table)
+		}
+		if err := t.validateNames(); err != nil {
+			return fmt.Errorf("table %s: %w", t.Table, err)
 		}
 		for _, c := range slices.Sorted(maps.Keys(t.Normalize)) {
 			n := t.Normalize[c]
@@ -251,4 +257,38 @@ func (m Mapping) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateNames checks that the table's column lists name each column
+// once and that each rename renames: a repeated or self-referring name
+// is a slip of the mapping's author that would otherwise pass unseen.
+func (t TableMap) validateNames() error {
+	if c, ok := repeated(t.Key); ok {
+		return fmt.Errorf("key: column %s is listed twice", c)
+	}
+	if c, ok := repeated(t.Ignore); ok {
+		return fmt.Errorf("ignore: column %s is listed twice", c)
+	}
+	to := map[string]string{} // new name -> old name
+	for _, oc := range slices.Sorted(maps.Keys(t.Rename)) {
+		nc := t.Rename[oc]
+		if nc == oc {
+			return fmt.Errorf("rename: %s to %s renames the column onto itself", oc, nc)
+		}
+		if prev, ok := to[nc]; ok {
+			return fmt.Errorf("rename: %s and %s are both renamed to %s", prev, oc, nc)
+		}
+		to[nc] = oc
+	}
+	return nil
+}
+
+// repeated returns the first name that names lists twice.
+func repeated(names []string) (string, bool) {
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return n, true
+		}
+	}
+	return "", false
 }

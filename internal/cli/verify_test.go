@@ -20,11 +20,27 @@ func TestVerifyUsage(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("tables:\n  - table: t\n    key: [id]\n    normalize: {a: nope}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dupIgnore := filepath.Join(dir, "dup-ignore.yaml")
+	selfRename := filepath.Join(dir, "self-rename.yaml")
+	for f, m := range map[string]string{
+		dupIgnore:  "tables:\n  - {table: t, key: [id], ignore: [name, name]}\n",
+		selfRename: "tables:\n  - {table: t, key: [id], rename: {name: name}}\n",
+	} {
+		if err := os.WriteFile(f, []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tt := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"ignore lists a column twice",
+			[]string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping", dupIgnore},
+			dupIgnore + ":2:3: verify: table t: ignore: column name is listed twice"},
+		{"rename onto itself",
+			[]string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping", selfRename},
+			selfRename + ":2:3: verify: table t: rename: name to name renames the column onto itself"},
 		{"no old", []string{"verify", "--new", "postgres://x/y"}, "--old: a database DSN is required"},
 		{"no new", []string{"verify", "--old", "postgres://x/y"}, "--new: a database DSN is required"},
 		{"bad format", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--format", "xml"},
