@@ -53,6 +53,10 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 	case cfg.chunkRows < 0:
 		return usagef(fmt.Errorf("--chunk-rows: must not be negative, got %d", cfg.chunkRows))
 	}
+	if sameDatabase(cfg.db.old, cfg.db.new) {
+		e.log.Warn("--old and --new name the same database: it is compared with itself, "+
+			"which finds nothing", "database", provision.Redact(cfg.db.old))
+	}
 	if cfg.workers == 0 {
 		cfg.workers = 4
 		if onLoopback(cfg.db.old) && onLoopback(cfg.db.new) {
@@ -110,6 +114,28 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 			res.Missing, res.Extra, res.Changed, res.DroppedColumns)
 	}
 	return nil
+}
+
+// sameDatabase reports whether the DSNs a and b name the same database:
+// the same hosts, ports and database name, however they are spelt.
+func sameDatabase(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ca, erra := pgconn.ParseConfig(a)
+	cb, errb := pgconn.ParseConfig(b)
+	if erra != nil || errb != nil || ca.Database != cb.Database || len(ca.Fallbacks) != len(cb.Fallbacks) {
+		return false
+	}
+	if ca.Host != cb.Host || ca.Port != cb.Port {
+		return false
+	}
+	for i, f := range ca.Fallbacks {
+		if g := cb.Fallbacks[i]; f.Host != g.Host || f.Port != g.Port {
+			return false
+		}
+	}
+	return true
 }
 
 // onLoopback reports whether every host of dsn is a loopback address or

@@ -300,3 +300,44 @@ func TestVerifyDroppedColumn(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifySameDatabase checks that verify warns when both sides are
+// one database, whatever the DSNs' spelling, and still runs.
+func TestVerifySameDatabase(t *testing.T) {
+	ctx := context.Background()
+	const tbl = `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)`
+	pg := twoDatabases(t, tbl, tbl)
+	sep := "?"
+	if strings.Contains(pg.DSN("a"), "?") {
+		sep = "&"
+	}
+	mapping := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(mapping, []byte("tables:\n  - {table: t, key: [id]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		old, new string
+		warn     bool
+	}{
+		{"the same DSN", pg.DSN("a"), pg.DSN("a"), true},
+		{"the same database, spelt otherwise", pg.DSN("a"), pg.DSN("a") + sep + "application_name=x", true},
+		{"two databases", pg.DSN("a"), pg.DSN("b"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := Run(ctx, []string{"verify", "--old", tt.old, "--new", tt.new, "--mapping", mapping}, nil, &out, &errb, nil)
+			if got := ExitCode(err); got != ExitOK {
+				t.Fatalf("exit code: got %d (%v), want %d; stderr:\n%s", got, err, ExitOK, errb.String())
+			}
+			warned := strings.Contains(errb.String(), "level=WARN") &&
+				strings.Contains(errb.String(), "name the same database")
+			if warned != tt.warn {
+				t.Errorf("warned %v, want %v; stderr:\n%s", warned, tt.warn, errb.String())
+			}
+			if !strings.Contains(out.String(), "Rows:") {
+				t.Errorf("no report on stdout:\n%s", out.String())
+			}
+		})
+	}
+}
