@@ -34,7 +34,10 @@ type TableMap struct {
 	OldSQL string
 	// Key lists the columns, by their new names, that identify a row
 	// on both sides. A key may be composite and of any type with a
-	// btree ordering.
+	// btree ordering. A key that is not unique hides no difference:
+	// the rows of a repeated key are matched by content, the surplus
+	// rows are duplicates and the unmatched ones changed rows that no
+	// expectation covers; only identical groups go unreported.
 	Key []string
 	// Rename maps an old column name to its new name. Each old name
 	// must be a column of the old table (or of OldSQL's result) and
@@ -103,7 +106,8 @@ const (
 //
 // A key duplicated on one side counts as missing (old side) or extra
 // (new side); the condition sees one of the key's surplus rows there,
-// which one is not defined.
+// which one is not defined. A changed row of a duplicated key is never
+// expected: which old row it pairs with which new one is a guess.
 //
 // A condition names columns as that side exposes them: the old table's
 // columns by their old names (Rename is not applied) or old_sql's
@@ -194,6 +198,9 @@ func NormalizerNames() []string {
 // columns it names: [Tables] does, against the databases, when the
 // comparison starts, and reports a mistake as a *MappingError.
 func (m Mapping) Validate() error {
+	if c, ok := repeated(m.IgnoreColumns); ok {
+		return fmt.Errorf("ignore_columns: column %s is listed twice", c)
+	}
 	seen := map[string]bool{}
 	for i, t := range m.Tables {
 		if t.Table == "" {
@@ -208,6 +215,9 @@ func (m Mapping) Validate() error {
 		}
 		if t.OldTable != "" && t.OldSQL != "" {
 			return fmt.Errorf("table %s: old_table and old_sql exclude each other", t.Table)
+		}
+		if err := t.validateNames(); err != nil {
+			return fmt.Errorf("table %s: %w", t.Table, err)
 		}
 		for _, c := range slices.Sorted(maps.Keys(t.Normalize)) {
 			n := t.Normalize[c]
@@ -247,4 +257,38 @@ func (m Mapping) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateNames checks that the table's column lists name each column
+// once and that each rename renames: a repeated or self-referring name
+// is a slip of the mapping's author that would otherwise pass unseen.
+func (t TableMap) validateNames() error {
+	if c, ok := repeated(t.Key); ok {
+		return fmt.Errorf("key: column %s is listed twice", c)
+	}
+	if c, ok := repeated(t.Ignore); ok {
+		return fmt.Errorf("ignore: column %s is listed twice", c)
+	}
+	to := map[string]string{} // new name -> old name
+	for _, oc := range slices.Sorted(maps.Keys(t.Rename)) {
+		nc := t.Rename[oc]
+		if nc == oc {
+			return fmt.Errorf("rename: %s to %s renames the column onto itself", oc, nc)
+		}
+		if prev, ok := to[nc]; ok {
+			return fmt.Errorf("rename: %s and %s are both renamed to %s", prev, oc, nc)
+		}
+		to[nc] = oc
+	}
+	return nil
+}
+
+// repeated returns the first name that names lists twice.
+func repeated(names []string) (string, bool) {
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return n, true
+		}
+	}
+	return "", false
 }

@@ -12,17 +12,20 @@ import (
 
 // A MappingError is a mistake in a Mapping that shows only against the
 // databases: a column the mapping names that its table does not have
-// (in Rename, Ignore, Key, Normalize or an expectation's Columns), or
-// an old_where, new_where or old_sql that PostgreSQL rejects. It is
+// (in Rename, Ignore, Key, Normalize or an expectation's Columns), an
+// old_where, new_where or old_sql that PostgreSQL rejects, or a
+// normalizer that does not fit its column's type or a row's value. It is
 // fixed by changing the mapping; running the comparison again does not
 // help.
 type MappingError struct {
 	// Table is the mapped table's (new) name.
 	Table string
 	// Err says what is wrong, starting with the part of the table's
-	// mapping at fault, as in "expect[1]: old_where: ...". For SQL
+	// mapping at fault, as in "expect[1]: old_where: ..." or
+	// "normalize: column c (numeric): old database: ...". For SQL
 	// that PostgreSQL rejected it wraps a *pgconn.PgError whose
-	// message quotes none of the SQL the comparison wrapped around it.
+	// message quotes none of the SQL the comparison wrapped around it
+	// and no value of a row (see [scrub]).
 	Err error
 }
 
@@ -57,13 +60,37 @@ func rejected(err error, start, n int) *pgconn.PgError {
 			c.Message = c.Message[:i]
 		}
 	}
-	if strings.HasPrefix(c.Code, "22") {
-		// A value a row holds, quoted by PostgreSQL, may be a token or
-		// session data: say which kind of value failed, not which value.
-		c.Message = quotedValue.ReplaceAllString(c.Message, `"…"`)
-		c.Detail = ""
-	}
+	scrub(&c)
 	c.Message = strings.ReplaceAll(c.Message, "\n", " ")
+	return &c
+}
+
+// scrub removes from e, a copy of PostgreSQL's error, the values of
+// rows that it may quote: a value a row holds, quoted by PostgreSQL in
+// a data exception (class 22, such as a cast the value does not fit)
+// or in an error a function raises, may be a token or session data.
+// The message keeps which kind of value failed, not which value; the
+// detail, hint and context, which may quote more, are dropped. Errors
+// of class 42 (syntax, undefined names, type mismatches) quote SQL and
+// names, not values, and are left alone.
+func scrub(e *pgconn.PgError) {
+	if strings.HasPrefix(e.Code, "42") {
+		return
+	}
+	e.Message = quotedValue.ReplaceAllString(e.Message, `"…"`)
+	e.Detail, e.Hint, e.Where, e.InternalQuery = "", "", "", ""
+}
+
+// scrubbed returns err with the values PostgreSQL quotes in it
+// scrubbed (see [scrub]), for every error of a query that reads rows:
+// when err holds a *pgconn.PgError, a scrubbed copy of it, else err.
+func scrubbed(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	c := *pe
+	scrub(&c)
 	return &c
 }
 

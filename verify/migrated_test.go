@@ -127,6 +127,7 @@ func TestCleanMigration(t *testing.T) {
 		t.Logf("%s: old %d new %d keyed %v chunks %d/%d expected %d/%d/%d compared %d cols, type changed %v",
 			tr.Table, tr.RowsOld, tr.RowsNew, tr.Keyed, tr.ChunksMismatched, tr.Chunks,
 			tr.ExpectedMissing, tr.ExpectedExtra, tr.ExpectedChanged, len(tr.Compared), tr.Skipped)
+		t.Logf("%s: old-only columns %v, new-only columns %v", tr.Table, tr.OldOnly, tr.NewOnly)
 		if tr.Unexpected() != 0 {
 			t.Errorf("table %s: %d missing, %d extra, %d changed; diffs %+v", tr.Table, tr.Missing, tr.Extra, tr.Changed, head(tr.Diffs))
 		}

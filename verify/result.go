@@ -19,10 +19,16 @@ type TableResult struct {
 	// Keyed is true when rows were compared on their keys, not only
 	// counted; the difference counts are set only then.
 	Keyed bool `json:"keyed"`
+	// RowsDiffer is true for a table the mapping does not list that is
+	// on both sides with different row counts. It is not an unexpected
+	// difference: a migration may legitimately change the rows of
+	// tables it does not map, such as its own bookkeeping.
+	RowsDiffer bool `json:"rows_differ,omitempty"`
 	// Missing counts old rows absent on the new side, Extra new rows
 	// without an old counterpart, Changed rows on both sides whose
-	// values differ: all unexpected. A key duplicated on the new side
-	// counts as extra, on the old side as missing.
+	// values differ: all unexpected. The surplus rows of a key
+	// duplicated on the new side count as extra, on the old side as
+	// missing; the other rows of a duplicated key are compared too.
 	Missing int64 `json:"missing"`
 	Extra   int64 `json:"extra"`
 	Changed int64 `json:"changed"`
@@ -37,7 +43,11 @@ type TableResult struct {
 	Chunks           int `json:"chunks,omitempty"`
 	ChunksMismatched int `json:"chunks_mismatched,omitempty"`
 	// Compared lists the columns compared, by new name; OldOnly and
-	// NewOnly the columns without a counterpart, which are not.
+	// NewOnly the columns without a counterpart, which are not. An
+	// old-only column is one the migration dropped and the mapping
+	// neither renames nor ignores: its values are lost, so each counts
+	// as an unexpected difference of the table. A new-only column is
+	// one the migration added, which is normal.
 	Compared []string `json:"compared_columns,omitempty"`
 	OldOnly  []string `json:"old_only_columns,omitempty"`
 	NewOnly  []string `json:"new_only_columns,omitempty"`
@@ -50,8 +60,11 @@ type TableResult struct {
 	Diffs []Diff `json:"diffs,omitempty"`
 }
 
-// Unexpected returns the number of unexpected differences.
-func (t TableResult) Unexpected() int64 { return t.Missing + t.Extra + t.Changed }
+// Unexpected returns the number of unexpected differences: rows, and
+// the columns the migration dropped that the mapping does not ignore.
+func (t TableResult) Unexpected() int64 {
+	return t.Missing + t.Extra + t.Changed + int64(len(t.OldOnly))
+}
 
 // A Diff is one row that differs. Values are never reported, only the
 // names of the columns that differ.
@@ -62,7 +75,9 @@ type Diff struct {
 	Key string `json:"key"`
 	// Kind is KindMissing, KindExtra, KindChanged or KindDuplicate.
 	Kind string `json:"kind"`
-	// Side is "old" or "new" for a duplicate: where the key repeats.
+	// Side says where the key repeats: "old" or "new" for a duplicate,
+	// and "old", "new" or "both" for a changed row whose key is not
+	// unique, which is never expected (see [TableMap.Key]).
 	Side string `json:"side,omitempty"`
 	// Columns are the differing columns of a changed row.
 	Columns []string `json:"columns,omitempty"`
@@ -76,18 +91,21 @@ type Diff struct {
 // TablesResult is the comparison of two databases.
 type TablesResult struct {
 	// RowsCompared is the number of old rows compared on their keys.
-	RowsCompared    int64         `json:"rows_compared"`
-	Missing         int64         `json:"missing"`
-	Extra           int64         `json:"extra"`
-	Changed         int64         `json:"changed"`
-	ExpectedMissing int64         `json:"expected_missing"`
-	ExpectedExtra   int64         `json:"expected_extra"`
-	ExpectedChanged int64         `json:"expected_changed"`
-	Tables          []TableResult `json:"tables"`
+	RowsCompared    int64 `json:"rows_compared"`
+	Missing         int64 `json:"missing"`
+	Extra           int64 `json:"extra"`
+	Changed         int64 `json:"changed"`
+	ExpectedMissing int64 `json:"expected_missing"`
+	ExpectedExtra   int64 `json:"expected_extra"`
+	ExpectedChanged int64 `json:"expected_changed"`
+	// DroppedColumns counts the old-only columns of the mapped tables
+	// (see [TableResult.OldOnly]): unexpected differences.
+	DroppedColumns int64         `json:"dropped_columns"`
+	Tables         []TableResult `json:"tables"`
 }
 
 // Unexpected returns the number of unexpected differences.
-func (r *TablesResult) Unexpected() int64 { return r.Missing + r.Extra + r.Changed }
+func (r *TablesResult) Unexpected() int64 { return r.Missing + r.Extra + r.Changed + r.DroppedColumns }
 
 func (r *TablesResult) add(t TableResult) {
 	if t.Keyed {
@@ -98,6 +116,7 @@ func (r *TablesResult) add(t TableResult) {
 		r.ExpectedMissing += t.ExpectedMissing
 		r.ExpectedExtra += t.ExpectedExtra
 		r.ExpectedChanged += t.ExpectedChanged
+		r.DroppedColumns += int64(len(t.OldOnly))
 	}
 	r.Tables = append(r.Tables, t)
 }

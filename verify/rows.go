@@ -126,41 +126,101 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 		return err
 	}
 	for id, os := range om {
-		ns := nm[id]
-		key := os[0].key
-		switch {
-		case len(ns) == 0:
-			d.diffs = append(d.diffs, d.kind(key, KindMissing, nil, &os[0], nil))
-			continue
-		case os[0].hash != ns[0].hash:
-			d.diffs = append(d.diffs, d.changed(key, &os[0], &ns[0]))
-		}
-		// The surplus rows of a duplicated key are the ones the
-		// expectations' conditions see.
-		for i := len(ns); i < len(os); i++ {
-			df := d.kind(key, KindMissing, nil, &os[i], nil)
-			df.Kind, df.Side = KindDuplicate, "old"
-			d.diffs = append(d.diffs, df)
-		}
-		for i := len(os); i < len(ns); i++ {
-			df := d.kind(key, KindExtra, nil, nil, &ns[i])
-			df.Kind, df.Side = KindDuplicate, "new"
-			d.diffs = append(d.diffs, df)
-		}
+		d.group(os, nm[id])
 	}
 	for id, ns := range nm {
-		if _, ok := om[id]; ok {
-			continue
-		}
-		for i := range ns {
-			df := d.kind(ns[0].key, KindExtra, nil, nil, &ns[i])
-			if i > 0 {
-				df.Kind, df.Side = KindDuplicate, "new"
-			}
-			d.diffs = append(d.diffs, df)
+		if _, ok := om[id]; !ok {
+			d.group(nil, ns)
 		}
 	}
 	return nil
+}
+
+// group compares the rows of one key, os on the old side and ns on the
+// new side, and adds their differences.
+//
+// A key that is unique on both sides is one row compared with one row.
+// A key that repeats (the mapping's key is not unique) is compared as a
+// multiset: old and new rows with equal hashes match each other; the
+// rows left unmatched on both sides are paired, each with the row of
+// the other side closest to it, as changed rows, and those left over on one side are its surplus
+// duplicates (counted as missing on the old side, extra on the new
+// one). A changed row of a repeated key is always unexpected, with
+// Side saying where its key repeats: which old row pairs with which
+// new one is arbitrary, so no expectation can vouch for it, and a
+// mapping whose key is not unique must be seen. Identical groups of a
+// repeated key, whose rows all match, are not reported: their
+// checksums agree and nothing of them differs.
+func (d *differ) group(os, ns []row) {
+	if len(os) == 1 && len(ns) == 1 {
+		if os[0].hash != ns[0].hash {
+			d.diffs = append(d.diffs, d.changed(os[0].key, &os[0], &ns[0]))
+		}
+		return
+	}
+	switch {
+	case len(ns) == 0:
+		d.diffs = append(d.diffs, d.kind(os[0].key, KindMissing, nil, &os[0], nil))
+		os = os[1:]
+	case len(os) == 0:
+		d.diffs = append(d.diffs, d.kind(ns[0].key, KindExtra, nil, nil, &ns[0]))
+		ns = ns[1:]
+	}
+	byHash := func(a, b row) int {
+		switch {
+		case a.hash < b.hash:
+			return -1
+		case a.hash > b.hash:
+			return 1
+		}
+		return 0
+	}
+	os, ns = slices.Clone(os), slices.Clone(ns)
+	slices.SortFunc(os, byHash)
+	slices.SortFunc(ns, byHash)
+	// Drop the matching rows of the two sorted lists; pair the rest
+	// (see pairClosest), in hash order when there are too many.
+	var uo, un []row
+	i, j := 0, 0
+	for i < len(os) && j < len(ns) {
+		switch c := byHash(os[i], ns[j]); {
+		case c == 0:
+			i, j = i+1, j+1
+		case c < 0:
+			uo, i = append(uo, os[i]), i+1
+		default:
+			un, j = append(un, ns[j]), j+1
+		}
+	}
+	uo, un = append(uo, os[i:]...), append(un, ns[j:]...)
+	side := "both"
+	switch {
+	case len(ns) <= 1:
+		side = "old"
+	case len(os) <= 1:
+		side = "new"
+	}
+	if len(uo)*len(un) <= 1<<20 {
+		pairClosest(uo, un)
+	}
+	k := 0
+	for ; k < len(uo) && k < len(un); k++ {
+		df := d.changed(uo[k].key, &uo[k], &un[k])
+		df.Expected, df.Reason, df.Side = false, "", side
+		d.diffs = append(d.diffs, df)
+	}
+	// The surplus rows of a duplicated key are the ones the
+	// expectations' conditions see.
+	for ; k < len(uo); k++ {
+		df := d.kind(uo[k].key, KindMissing, nil, &uo[k], nil)
+		df.Kind, df.Side = KindDuplicate, "old"
+		d.diffs = append(d.diffs, df)
+	}
+	for ; k < len(un); k++ {
+		df := d.kind(un[k].key, KindExtra, nil, nil, &un[k])
+		df.Kind, df.Side = KindDuplicate, "new"
+		d.diffs = append(d.diffs, df)
+	}
 }
 
 func (d *differ) changed(key []*string, o, n *row) Diff {
@@ -289,4 +349,26 @@ func keyID(key []*string) string {
 		b.WriteByte(0)
 	}
 	return b.String()
+}
+
+// pairClosest reorders un so that each row of uo, in turn, is followed
+// at its index by the remaining row of un with the most equal column
+// hashes: the pairs of a repeated key then name the columns that
+// really differ rather than those of arbitrary rows.
+func pairClosest(uo, un []row) {
+	for i := 0; i < len(uo) && i < len(un); i++ {
+		best, score := i, -1
+		for j := i; j < len(un); j++ {
+			n := 0
+			for c := range uo[i].cols {
+				if c < len(un[j].cols) && uo[i].cols[c] == un[j].cols[c] {
+					n++
+				}
+			}
+			if n > score {
+				best, score = j, n
+			}
+		}
+		un[i], un[best] = un[best], un[i]
+	}
 }

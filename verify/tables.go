@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -173,6 +174,7 @@ func Tables(ctx context.Context, old, new *pgxpool.Pool, m Mapping, o Options) (
 				return nil, fmt.Errorf("new database: %w", err)
 			}
 		}
+		tr.RowsDiffer = tr.RowsOld >= 0 && tr.RowsNew >= 0 && tr.RowsOld != tr.RowsNew
 		res.add(tr)
 	}
 	e.progress(Progress{Phase: "done", Done: len(sorted), Total: len(sorted)})
@@ -353,6 +355,85 @@ func checkConds(ctx context.Context, tx pgx.Tx, table, src string, cs []cond) er
 	return nil
 }
 
+// A probe evaluates one part of a table's mapping that PostgreSQL
+// evaluates on every row of one side, on its own: old_sql, or one
+// normalized column, so that an error of a row-reading query can be
+// blamed on the mapping entry at fault.
+type probe struct {
+	entry string // the mapping entry, for errors
+	side  *side
+	q     string // one aggregate over the side's rows
+}
+
+// probes returns the probes of p: old_sql's whole rows, then each
+// normalized column on each side.
+func (e *engine) probes(p *plan) []probe {
+	var ps []probe
+	if p.t.OldSQL != "" {
+		ps = append(ps, probe{"old_sql", e.old, "SELECT count(src.*) FROM " + p.oldSrc})
+	}
+	for i, c := range p.compared {
+		n, ok := p.t.Normalize[c]
+		if !ok {
+			continue
+		}
+		entry := fmt.Sprintf("normalize: column %s (%s)", c, n)
+		ps = append(ps,
+			probe{entry + ": old database", e.old, "SELECT count(" + p.oldExpr[i] + ") FROM " + p.oldSrc},
+			probe{entry + ": new database", e.new, "SELECT count(" + p.newExpr[i] + ") FROM " + p.newSrc})
+	}
+	return ps
+}
+
+// checkNormalizers has PostgreSQL plan each normalized column's
+// expression on both sides without reading a row, so that a normalizer
+// applied to a column of a type it cannot take, such as timestamp_ms
+// on a text column, is named before any scan. A normalizer PostgreSQL
+// rejects is a *MappingError of the table.
+func (e *engine) checkNormalizers(ctx context.Context, p *plan) error {
+	for _, pr := range e.probes(p) {
+		if pr.entry == "old_sql" {
+			continue // queryColumns planned it
+		}
+		rows, err := pr.side.leadTx.Query(ctx, pr.q+" LIMIT 0")
+		if err == nil {
+			rows.Close()
+			err = rows.Err()
+		}
+		if err != nil {
+			if pe := rejected(err, 0, utf8.RuneCountInString(pr.q)); pe != nil {
+				return &MappingError{Table: p.t.Table, Err: fmt.Errorf("%s: %w", pr.entry, pe)}
+			}
+			return fmt.Errorf("%s: %w", pr.entry, scrubbed(err))
+		}
+	}
+	return nil
+}
+
+// blame returns err, an error of a query that read p's rows, as a
+// *MappingError naming the entry of the mapping at fault when
+// PostgreSQL rejected the query for the mapping's sake: a value that a
+// normalizer or old_sql cannot take, such as text that is no number.
+// It finds the entry by running each probe on its own; when none fails
+// alone it names no entry. Other errors are returned as they are.
+func (e *engine) blame(ctx context.Context, p *plan, err error) error {
+	var me *MappingError
+	var pe *pgconn.PgError
+	if err == nil || errors.As(err, &me) || !errors.As(err, &pe) || !mappingFault(pe.Code) {
+		return err
+	}
+	for _, pr := range e.probes(p) {
+		perr := pr.side.read(ctx, func(tx pgx.Tx) error {
+			var n int64
+			return tx.QueryRow(ctx, pr.q).Scan(&n)
+		})
+		if rp := rejected(perr, 0, utf8.RuneCountInString(pr.q)); rp != nil {
+			return &MappingError{Table: p.t.Table, Err: fmt.Errorf("%s: %w", pr.entry, rp)}
+		}
+	}
+	return &MappingError{Table: p.t.Table, Err: fmt.Errorf("reading rows: %w", rejected(pe, 0, 0))}
+}
+
 func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]string, tr *TableResult) (*plan, error) {
 	p := &plan{t: t, newSrc: pgx.Identifier{t.Table}.Sanitize()}
 	if t.OldSQL != "" {
@@ -478,6 +559,9 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 	p.newHash = "hash_record_extended(ROW(" + strings.Join(slices.Concat(nkh, p.newExpr), ", ") + "), 0)"
 	p.oldCols, p.newCols = colHashes(p.oldExpr), colHashes(p.newExpr)
 	p.oldKH, p.newKH = keyHash(p.oldKey), keyHash(p.newKey)
+	if err := e.checkNormalizers(ctx, p); err != nil {
+		return nil, err
+	}
 	p.oldConds, p.newConds = conds(t)
 	if err := checkConds(ctx, e.old.leadTx, t.Table, p.oldSrc, p.oldConds); err != nil {
 		return nil, err
@@ -587,7 +671,7 @@ func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]
 	set := chunkSet{bits: bits}
 	oc, nc, err := e.checksums(ctx, p, set, bits)
 	if err != nil {
-		return nil, err
+		return nil, e.blame(ctx, p, err)
 	}
 	tr.Chunks = 1 << bits
 	for _, c := range oc {
@@ -603,7 +687,7 @@ func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]
 			RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
 		oc, nc, err := e.checksums(ctx, p, set, set.bits+4)
 		if err != nil {
-			return nil, err
+			return nil, e.blame(ctx, p, err)
 		}
 		next, nrows := mismatched(set.bits+4, oc, nc)
 		if nrows > rows/2 {
@@ -619,7 +703,7 @@ func (e *engine) table(ctx context.Context, t TableMap, ocols, ncols map[string]
 		e.progress(Progress{Table: t.Table, Phase: "rows", Done: len(set.values), Total: len(set.values),
 			RowsOld: tr.RowsOld, RowsNew: tr.RowsNew})
 		if err := d.leaf(ctx, set); err != nil {
-			return nil, err
+			return nil, e.blame(ctx, p, err)
 		}
 	}
 	d.finish()
@@ -744,7 +828,7 @@ func (e *engine) scan(ctx context.Context, s *side, table, q, where, tail string
 			errc <- s.read(ctx, func(tx pgx.Tx) error {
 				rows, err := tx.Query(ctx, full, args...)
 				if err != nil {
-					return err
+					return scrubbed(err)
 				}
 				defer rows.Close()
 				for rows.Next() {
@@ -752,7 +836,7 @@ func (e *engine) scan(ctx context.Context, s *side, table, q, where, tail string
 						return err
 					}
 				}
-				return rows.Err()
+				return scrubbed(rows.Err())
 			})
 		}()
 	}

@@ -53,6 +53,10 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 	case cfg.chunkRows < 0:
 		return usagef(fmt.Errorf("--chunk-rows: must not be negative, got %d", cfg.chunkRows))
 	}
+	if sameDatabase(cfg.db.old, cfg.db.new) {
+		e.log.Warn("--old and --new name the same database: it is compared with itself, "+
+			"which finds nothing", "database", provision.Redact(cfg.db.old))
+	}
 	if cfg.workers == 0 {
 		cfg.workers = 4
 		if onLoopback(cfg.db.old) && onLoopback(cfg.db.new) {
@@ -106,9 +110,32 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		printVerify(e.stdout, res)
 	}
 	if res.Unexpected() > 0 {
-		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows)", ErrGateFailed, res.Missing, res.Extra, res.Changed)
+		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows; %d dropped columns)", ErrGateFailed,
+			res.Missing, res.Extra, res.Changed, res.DroppedColumns)
 	}
 	return nil
+}
+
+// sameDatabase reports whether the DSNs a and b name the same database:
+// the same hosts, ports and database name, however they are spelt.
+func sameDatabase(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ca, erra := pgconn.ParseConfig(a)
+	cb, errb := pgconn.ParseConfig(b)
+	if erra != nil || errb != nil || ca.Database != cb.Database || len(ca.Fallbacks) != len(cb.Fallbacks) {
+		return false
+	}
+	if ca.Host != cb.Host || ca.Port != cb.Port {
+		return false
+	}
+	for i, f := range ca.Fallbacks {
+		if g := cb.Fallbacks[i]; f.Host != g.Host || f.Port != g.Port {
+			return false
+		}
+	}
+	return true
 }
 
 // onLoopback reports whether every host of dsn is a loopback address or
@@ -170,19 +197,44 @@ func printVerify(w io.Writer, r *verify.TablesResult) {
 	fmt.Fprintf(w, "Rows: %d compared, %d missing, %d extra, %d changed (unexpected); "+
 		"%d missing, %d extra, %d changed (expected)\n\n",
 		r.RowsCompared, r.Missing, r.Extra, r.Changed, r.ExpectedMissing, r.ExpectedExtra, r.ExpectedChanged)
+	if r.DroppedColumns > 0 {
+		fmt.Fprintf(w, "Columns: %d dropped (unexpected: in the old table only, neither renamed nor ignored)\n\n",
+			r.DroppedColumns)
+	}
 	fmt.Fprintf(w, "%-48s %10s %10s %8s %8s %8s %9s\n", "TABLE", "OLD", "NEW", "MISSING", "EXTRA", "CHANGED", "EXPECTED")
+	differ := 0
 	for _, t := range r.Tables {
 		if !t.Keyed {
-			fmt.Fprintf(w, "%-48s %10s %10s %8s %8s %8s %9s\n", t.Table, rows(t.RowsOld), rows(t.RowsNew), "-", "-", "-", "-")
+			mark := ""
+			if t.RowsDiffer {
+				mark, differ = "  rows differ*", differ+1
+			}
+			fmt.Fprintf(w, "%-48s %10s %10s %8s %8s %8s %9s%s\n", t.Table, rows(t.RowsOld), rows(t.RowsNew),
+				"-", "-", "-", "-", mark)
 			continue
 		}
 		fmt.Fprintf(w, "%-48s %10d %10d %8d %8d %8d %9d\n", t.Table, t.RowsOld, t.RowsNew, t.Missing, t.Extra, t.Changed,
 			t.ExpectedMissing+t.ExpectedExtra+t.ExpectedChanged)
 	}
+	if differ > 0 {
+		fmt.Fprintf(w, "* %d unmapped tables differ in row count; the mapping does not list them, so their rows "+
+			"are not compared and this does not fail verify\n", differ)
+	}
 	for _, t := range r.Tables {
+		if len(t.OldOnly) > 0 {
+			fmt.Fprintf(w, "  %s: dropped columns %s (in the old table only; their values are lost; "+
+				"rename or ignore them in the mapping if that is intended)\n", t.Table, strings.Join(t.OldOnly, ", "))
+		}
+		if len(t.NewOnly) > 0 {
+			fmt.Fprintf(w, "  %s: added columns %s (in the new table only; not compared)\n",
+				t.Table, strings.Join(t.NewOnly, ", "))
+		}
 		for _, d := range t.Diffs {
 			line := fmt.Sprintf("  %s: %s %s", t.Table, d.Kind, d.Key)
-			if d.Side != "" {
+			switch {
+			case d.Side != "" && d.Kind == verify.KindChanged:
+				line += " (key not unique: " + d.Side + ")"
+			case d.Side != "":
 				line += " (" + d.Side + ")"
 			}
 			if len(d.Columns) > 0 {

@@ -20,11 +20,27 @@ func TestVerifyUsage(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("tables:\n  - table: t\n    key: [id]\n    normalize: {a: nope}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dupIgnore := filepath.Join(dir, "dup-ignore.yaml")
+	selfRename := filepath.Join(dir, "self-rename.yaml")
+	for f, m := range map[string]string{
+		dupIgnore:  "tables:\n  - {table: t, key: [id], ignore: [name, name]}\n",
+		selfRename: "tables:\n  - {table: t, key: [id], rename: {name: name}}\n",
+	} {
+		if err := os.WriteFile(f, []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tt := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"ignore lists a column twice",
+			[]string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping", dupIgnore},
+			dupIgnore + ":2:3: verify: table t: ignore: column name is listed twice"},
+		{"rename onto itself",
+			[]string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--mapping", selfRename},
+			selfRename + ":2:3: verify: table t: rename: name to name renames the column onto itself"},
 		{"no old", []string{"verify", "--new", "postgres://x/y"}, "--old: a database DSN is required"},
 		{"no new", []string{"verify", "--old", "postgres://x/y"}, "--new: a database DSN is required"},
 		{"bad format", []string{"verify", "--old", "postgres://x/a", "--new", "postgres://x/b", "--format", "xml"},
@@ -148,6 +164,12 @@ func TestVerifyMappingErrors(t *testing.T) {
 			"tables:\n  - table: clients\n    key: [id]\n    expect:\n" +
 				"      - {kind: missing, old_where: \"nope\", reason: r}\n",
 			`table clients: expect[0]: old_where: ERROR: column "nope" does not exist (SQLSTATE 42703)`},
+		{"normalizer a row's value does not fit",
+			"tables:\n  - {table: clients, key: [id], normalize: {owner: numeric}}\n",
+			`table clients: normalize: column owner (numeric): old database: ERROR: invalid input syntax for type numeric: "…" (SQLSTATE 22P02)`},
+		{"old_sql cast a row's value does not fit",
+			"tables:\n  - {table: clients, key: [id], old_sql: \"SELECT id, owner::int AS owner FROM clients\"}\n",
+			`table clients: old_sql: ERROR: invalid input syntax for type integer: "…" (SQLSTATE 22P02)`},
 		{"expectation of a column of neither table",
 			"tables:\n  - table: clients\n    key: [id]\n    expect:\n      - {columns: [nosuchcol], reason: r}\n",
 			"table clients: expect[0]: column nosuchcol is not compared (it is in neither table, or ignored, or a key)"},
@@ -205,5 +227,117 @@ func TestPrintVerifySaysWhatTheListLeavesOut(t *testing.T) {
 	printVerify(&b, &verify.TablesResult{Tables: []verify.TableResult{tr}})
 	if want := "tokens: … 50 more (the counts above are exact; the list keeps the first 100)"; !strings.Contains(b.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, b.String())
+	}
+}
+
+// TestPrintVerifyMarks checks that the text report marks what a reader
+// must see.
+func TestPrintVerifyMarks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tr   verify.TableResult
+		want string
+	}{
+		{"a changed row of a key that is not unique",
+			verify.TableResult{Table: "t", Keyed: true, RowsOld: 100, RowsNew: 100, Changed: 1,
+				Diffs: []verify.Diff{{Key: `["y"]`, Kind: verify.KindChanged, Side: "both", Columns: []string{"x"}}}},
+			`  t: changed ["y"] (key not unique: both) [x]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			printVerify(&b, &verify.TablesResult{Tables: []verify.TableResult{tt.tr}})
+			if !strings.Contains(b.String(), tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, b.String())
+			}
+		})
+	}
+}
+
+// TestVerifyDroppedColumn runs `cutover verify` on a table whose new
+// side lacks a column of the old one: unless the mapping ignores it,
+// the report names it and verify fails; an added column passes, and so
+// does an unmapped table whose row count changed, which is marked.
+func TestVerifyDroppedColumn(t *testing.T) {
+	ctx := context.Background()
+	pg := twoDatabases(t,
+		`CREATE TABLE t (id int PRIMARY KEY, a text, gone text);
+		INSERT INTO t SELECT i, 'a', 'g' FROM generate_series(1, 10) i;
+		CREATE TABLE log (n int); INSERT INTO log VALUES (1)`,
+		`CREATE TABLE t (id int PRIMARY KEY, a text, added text);
+		INSERT INTO t SELECT i, 'a', 'n' FROM generate_series(1, 10) i;
+		CREATE TABLE log (n int); INSERT INTO log VALUES (1), (2)`)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, mapping string
+		code          int
+		want          []string
+	}{
+		{"dropped", "tables:\n  - {table: t, key: [id]}\n", ExitGateFailed,
+			[]string{"Columns: 1 dropped", "t: dropped columns gone", "t: added columns added"}},
+		// An unmapped table whose row count changed is marked and passes.
+		{"dropped and ignored", "tables:\n  - {table: t, key: [id], ignore: [gone]}\n", ExitOK,
+			[]string{"t: added columns added", "rows differ*", "* 1 unmapped tables differ in row count"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mapping := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if err := os.WriteFile(mapping, []byte(tt.mapping), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			args := []string{"verify", "--old", pg.DSN("a"), "--new", pg.DSN("b"), "--mapping", mapping}
+			err := Run(ctx, args, nil, &out, &errb, nil)
+			if got := ExitCode(err); got != tt.code {
+				t.Fatalf("exit code: got %d (%v), want %d; stdout:\n%s", got, err, tt.code, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out.String())
+				}
+			}
+			if tt.code == ExitOK && strings.Contains(out.String(), "dropped") {
+				t.Errorf("stdout reports a dropped column:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// TestVerifySameDatabase checks that verify warns when both sides are
+// one database, whatever the DSNs' spelling, and still runs.
+func TestVerifySameDatabase(t *testing.T) {
+	ctx := context.Background()
+	const tbl = `CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)`
+	pg := twoDatabases(t, tbl, tbl)
+	sep := "?"
+	if strings.Contains(pg.DSN("a"), "?") {
+		sep = "&"
+	}
+	mapping := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(mapping, []byte("tables:\n  - {table: t, key: [id]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		old, new string
+		warn     bool
+	}{
+		{"the same DSN", pg.DSN("a"), pg.DSN("a"), true},
+		{"the same database, spelt otherwise", pg.DSN("a"), pg.DSN("a") + sep + "application_name=x", true},
+		{"two databases", pg.DSN("a"), pg.DSN("b"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := Run(ctx, []string{"verify", "--old", tt.old, "--new", tt.new, "--mapping", mapping}, nil, &out, &errb, nil)
+			if got := ExitCode(err); got != ExitOK {
+				t.Fatalf("exit code: got %d (%v), want %d; stderr:\n%s", got, err, ExitOK, errb.String())
+			}
+			warned := strings.Contains(errb.String(), "level=WARN") &&
+				strings.Contains(errb.String(), "name the same database")
+			if warned != tt.warn {
+				t.Errorf("warned %v, want %v; stderr:\n%s", warned, tt.warn, errb.String())
+			}
+			if !strings.Contains(out.String(), "Rows:") {
+				t.Errorf("no report on stdout:\n%s", out.String())
+			}
+		})
 	}
 }
