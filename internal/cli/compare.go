@@ -1,15 +1,15 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"maps"
+	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -130,7 +130,8 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	bw, be := window(bs)
 	aw, ae := window(as)
 	rep.Metrics = compare.Compare(series.Old.Side(bw, be), series.New.Side(aw, ae), opts)
-	rep.Operations = operationsOf(series.Old, series.New, arep.Operations)
+	rep.Metrics = append(rep.Metrics, containerMetrics(brep, beforeSide, arep, afterSide)...)
+	rep.Operations = reports.OperationsOf(series.Old, series.New, bw, aw, scenarios.Operations)
 	if bs.Calibration != nil {
 		// The baseline run loaded its old side twice: that A/A change is
 		// the noise of the baseline's machine, which the gates may use.
@@ -162,43 +163,38 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	return nil
 }
 
-// operationsOf is the latency of each kind of request on both sides,
-// from every request of each (as a run reports it), in the order of
-// order's operations, then by name.
-func operationsOf(before, after *compare.Series, order []reports.Operation) []reports.Operation {
-	byOp := map[string]*reports.Operation{}
-	lat := map[string]*[2][]float64{}
-	for i, s := range []*compare.Series{before, after} {
-		for _, r := range s.Requests {
-			o := byOp[r.Op]
-			if o == nil {
-				o = &reports.Operation{Op: r.Op}
-				byOp[r.Op], lat[r.Op] = o, &[2][]float64{}
-			}
-			o.Requests[i]++
-			if r.Failed {
-				o.Failed[i]++
-			}
-			lat[r.Op][i] = append(lat[r.Op][i], r.LatencyMS)
+// containerMetrics carries the container engine's figures (docker
+// runs) over from the two runs' reports: they are not in samples.json,
+// only in report.json, so they are taken as saved, for the chosen
+// sides, and not tested. A side whose run has none is NaN; with none
+// on either side there are none.
+func containerMetrics(brep *reports.Report, beforeSide string, arep *reports.Report, afterSide string) []compare.Metric {
+	var out []compare.Metric
+	for _, name := range []string{"container_cpu_cores", "container_memory_bytes"} {
+		bm, bok := compare.Find(brep.Metrics, name)
+		am, aok := compare.Find(arep.Metrics, name)
+		if !bok && !aok {
+			continue
 		}
-	}
-	names := slices.Sorted(maps.Keys(byOp))
-	rank := func(op string) int {
-		if i := slices.IndexFunc(order, func(o reports.Operation) bool { return o.Op == op }); i >= 0 {
-			return i
-		}
-		return len(order)
-	}
-	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
-	out := make([]reports.Operation, 0, len(names))
-	for _, op := range names {
-		o := byOp[op]
-		for i, l := range lat[op] {
-			if len(l) > 0 { // else 0, as a run reports a side without the operation
-				o.P50MS[i], o.P95MS[i] = compare.Quantile(l, 0.5), compare.Quantile(l, 0.95)
+		pick := func(m compare.Metric, ok bool, side string) float64 {
+			switch {
+			case !ok:
+				return math.NaN()
+			case side == "old":
+				return m.Before
+			default:
+				return m.After
 			}
 		}
-		out = append(out, *o)
+		unit := cmp.Or(bm.Unit, am.Unit)
+		nan := compare.Interval{Low: math.NaN(), High: math.NaN()}
+		m := compare.Metric{Name: name, Unit: unit, Before: pick(bm, bok, beforeSide), After: pick(am, aok, afterSide),
+			BeforeCI: nan, AfterCI: nan, PValue: math.NaN()}
+		if !math.IsNaN(m.Before) && !math.IsNaN(m.After) && m.Before != 0 {
+			c := (m.After - m.Before) / m.Before * 100
+			m.ChangePct = &c
+		}
+		out = append(out, m)
 	}
 	return out
 }

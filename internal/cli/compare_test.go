@@ -7,12 +7,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cutover-dev/cutover/compare"
 	"github.com/cutover-dev/cutover/reports"
+	"github.com/cutover-dev/cutover/scenarios"
 	"github.com/cutover-dev/cutover/verify"
 )
 
@@ -183,4 +186,102 @@ func saveSeries(t *testing.T, seed uint64) *compare.Series {
 			LatencyMS: 5 * math.Exp(0.5*rng.NormFloat64())})
 	}
 	return s
+}
+
+// TestCompareOperationsMatchTheRun saves a run whose operations table
+// is the one a run writes (from its samples), with a slow warm-up and
+// container figures, and compares the run with itself: the rebuilt
+// table must be the saved one, and the container figures carried over.
+func TestCompareOperationsMatchTheRun(t *testing.T) {
+	side := func(seed uint64, scale float64) *compare.Series {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		s := &compare.Series{}
+		ops := []string{"revoke", "client_credentials", "introspect"}
+		for i := range 1200 {
+			at := float64(i) / 40
+			l := scale * 5 * math.Exp(0.5*rng.NormFloat64())
+			if at < 5 {
+				l *= 20 // the warm-up, left out of the percentiles
+			}
+			s.Requests = append(s.Requests, compare.Request{Op: ops[i%3], AtS: at, LatencyMS: l, Failed: i%50 == 0})
+		}
+		return s
+	}
+	samples := &reports.Samples{WarmupS: 5, DurationS: 30, Old: side(1, 1), New: side(2, 1.1)}
+	rep := &reports.Report{Scenario: "test", Verdict: reports.Pass,
+		Old: reports.Side{Kind: "hydra", Version: "v1.11.10"}, New: reports.Side{Kind: "hydra", Version: "v2.3.0"},
+		Load:       reports.Load{Seed: 1, RatePerSec: 40, DurationS: 30, WarmupS: 5},
+		Operations: samples.Operations(scenarios.Operations), // as the run fills it
+		Metrics: []compare.Metric{{Name: "container_cpu_cores", Unit: "cores", Before: 0.5, After: 0.25},
+			{Name: "container_memory_bytes", Unit: "bytes", Before: 100, After: 300}},
+		Verify: reports.Verify{RowsCompared: 10, Tables: []verify.TableResult{{Table: "t", Keyed: true, RowsOld: 10}}}}
+	dir := writeRunDir(t, rep, samples)
+	for _, sides := range [][2]string{{"old", "new"}, {"new", "new"}} {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		err := Run(context.Background(), []string{"compare", "--out", out, "--before-side", sides[0],
+			"--after-side", sides[1], dir, dir}, nil, &stdout, &stderr, nil)
+		if code := ExitCode(err); code != ExitOK && code != ExitGateFailed {
+			t.Fatalf("compare: exit %d (%v)\n%s", code, err, stderr.String())
+		}
+		got := readReport(t, out)
+		want := slices.Clone(rep.Operations)
+		if sides[0] == "new" {
+			for i := range want {
+				o := &want[i]
+				o.Requests[0], o.Failed[0], o.P50MS[0], o.P95MS[0] = o.Requests[1], o.Failed[1], o.P50MS[1], o.P95MS[1]
+			}
+		}
+		if !reflect.DeepEqual(got.Operations, want) {
+			t.Errorf("%v: compare's operations\n%+v\nwant the run's\n%+v", sides, got.Operations, want)
+		}
+		wantC := map[string][2]float64{"container_cpu_cores": {0.5, 0.25}, "container_memory_bytes": {100, 300}}
+		if sides[0] == "new" {
+			wantC = map[string][2]float64{"container_cpu_cores": {0.25, 0.25}, "container_memory_bytes": {300, 300}}
+		}
+		for name, w := range wantC {
+			m, ok := compare.Find(got.Metrics, name)
+			if !ok || m.Before != w[0] || m.After != w[1] {
+				t.Errorf("%v: %s = %+v (found %v), want %v -> %v", sides, name, m, ok, w[0], w[1])
+			}
+		}
+	}
+}
+
+// writeRunDir writes rep and s as a run directory.
+func writeRunDir(t *testing.T, rep *reports.Report, s *reports.Samples) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := reports.JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s != nil {
+		b.Reset()
+		if err := reports.WriteSamples(&b, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, reports.SamplesFile), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// readReport reads dir's report.json.
+func readReport(t *testing.T, dir string) *reports.Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := reports.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
