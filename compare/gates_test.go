@@ -122,3 +122,17 @@ func TestCalibrateNeverBelowSampling(t *testing.T) {
 }
 
 func pctOf(v float64) *float64 { return &v }
+
+// TestErrorRateGateWithoutRequests: a side that made no requests has no
+// error rate; the gate fails and says why, never printing NaN.
+func TestErrorRateGateWithoutRequests(t *testing.T) {
+	ms := Compare(Side{Requests: 100, LatenciesMS: []float64{1, 2, 3}}, Side{}, DefaultOptions())
+	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxChangedRows: -1,
+		MaxSessionMismatches: -1}, ms, Findings{})
+	if len(gs) != 1 || gs[0].Passed {
+		t.Fatalf("gates %+v, want one failed error_rate gate", gs)
+	}
+	if d := gs[0].Detail; strings.Contains(d, "NaN") || !strings.Contains(d, "no requests were made on the new side") {
+		t.Errorf("detail %q, want it to say no requests were made on the new side, without NaN", d)
+	}
+}
