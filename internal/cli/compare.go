@@ -3,10 +3,12 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -93,25 +95,16 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 			}
 		}
 	}
-	bs, brep, err := readRun(beforeDir)
+	bs, brep, err := readRun(beforeDir, beforeSide)
 	if err != nil {
 		return err
 	}
-	as, arep, err := readRun(afterDir)
+	as, arep, err := readRun(afterDir, afterSide)
 	if err != nil {
 		return err
-	}
-	pick := func(s *reports.Samples, side string) *compare.Series {
-		if side == "old" {
-			return s.Old
-		}
-		return s.New
 	}
 	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS, DurationS: as.DurationS,
-		Old: pick(bs, beforeSide), New: pick(as, afterSide)}
-	if series.Old == nil || series.New == nil {
-		return fmt.Errorf("compare: a chosen side has no samples (before %s, after %s)", beforeSide, afterSide)
-	}
+		Old: pickSide(bs, beforeSide), New: pickSide(as, afterSide)}
 	opts := compare.DefaultOptions()
 	rep := &reports.Report{SchemaVersion: reports.SchemaVersion, Scenario: arep.Scenario,
 		Old: sideOf(brep, beforeSide, beforeDir), New: sideOf(arep, afterSide, afterDir),
@@ -235,29 +228,83 @@ func sideOf(rep *reports.Report, side, dir string) reports.Side {
 	return s
 }
 
-// readRun reads the samples and the report of a run directory.
-func readRun(dir string) (*reports.Samples, *reports.Report, error) {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, nil, usagef(fmt.Errorf("%s: no such run directory", dir))
+// readRun reads the samples and the report of a run directory and
+// checks that it holds samples of side. Anything that makes dir
+// unusable is a usage error naming dir and the reason.
+func readRun(dir, side string) (*reports.Samples, *reports.Report, error) {
+	bad := func(format string, args ...any) error {
+		return usagef(fmt.Errorf("compare: %s: "+format, append([]any{dir}, args...)...))
 	}
-	f, err := os.Open(filepath.Join(dir, reports.SamplesFile))
-	if err != nil {
-		return nil, nil, usagef(fmt.Errorf("%s: not a run directory of this cutover version (no %s): "+
-			"runs made before samples were kept cannot be compared", dir, reports.SamplesFile))
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, bad("no such run directory")
+	case err != nil:
+		return nil, nil, bad("cannot read it: %w", err)
+	case !fi.IsDir():
+		return nil, nil, bad("not a directory: give the --out directory of a run")
 	}
-	defer f.Close()
-	s, err := reports.ReadSamples(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
+	var s *reports.Samples
+	if err := readFile(dir, reports.SamplesFile, func(f *os.File) (err error) {
+		s, err = reports.ReadSamples(f)
+		return err
+	}); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, bad("no %s: not a run directory, or one of a cutover version that kept no samples "+
+			"(such runs cannot be compared)", reports.SamplesFile)
+	} else if err != nil {
+		return nil, nil, bad("%w", err)
 	}
-	g, err := os.Open(filepath.Join(dir, "report.json"))
-	if err != nil {
-		return nil, nil, usagef(fmt.Errorf("%s: %w", dir, err))
+	var rep *reports.Report
+	if err := readFile(dir, "report.json", func(f *os.File) (err error) {
+		rep, err = reports.ReadJSON(f)
+		return err
+	}); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, bad("no report.json: the run did not finish writing its reports")
+	} else if err != nil {
+		return nil, nil, bad("%w", err)
 	}
-	defer g.Close()
-	rep, err := reports.ReadJSON(g)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", g.Name(), err)
+	if pickSide(s, side) == nil {
+		if rep.Partial {
+			return nil, nil, bad("the run was interrupted (partial) and has no %s-side samples", side)
+		}
+		return nil, nil, bad("the run has no %s-side samples", side)
 	}
 	return s, rep, nil
+}
+
+// pickSide returns the old or the new side of s.
+func pickSide(s *reports.Samples, side string) *compare.Series {
+	if side == "old" {
+		return s.Old
+	}
+	return s.New
+}
+
+// readFile opens dir/name and reads it with read, and describes what
+// is wrong with the file in one phrase that starts with its name.
+func readFile(dir, name string, read func(*os.File) error) error {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = read(f)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var ver *reports.VersionError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syn):
+		return fmt.Errorf("%s is truncated or not JSON", name)
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s is not a cutover %s file: field %s holds a JSON %s", name,
+			strings.TrimSuffix(name, ".json"), typ.Field, typ.Value)
+	case errors.As(err, &ver) && ver.Got == 0:
+		return fmt.Errorf("%s has no schema_version: not written by cutover", name)
+	case errors.As(err, &ver):
+		return fmt.Errorf("%s has schema_version %d; this cutover reads %d", name, ver.Got, ver.Want)
+	default:
+		return fmt.Errorf("%s: %w", name, err)
+	}
 }

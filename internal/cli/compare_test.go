@@ -285,3 +285,121 @@ func readReport(t *testing.T, dir string) *reports.Report {
 	}
 	return rep
 }
+
+// TestCompareBadRunDirs: every directory compare cannot use is a usage
+// error (exit 2) of one line that names the directory and the reason.
+func TestCompareBadRunDirs(t *testing.T) {
+	good := saveRun(t, 1, 1)
+	copyRun := func(t *testing.T, change func(dir string)) string {
+		t.Helper()
+		dir := t.TempDir()
+		for _, f := range []string{"report.json", reports.SamplesFile} {
+			b, err := os.ReadFile(filepath.Join(good, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		change(dir)
+		return dir
+	}
+	write := func(name, content string) func(string) {
+		return func(dir string) {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	truncate := func(name string) func(string) {
+		return func(dir string) {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(name, string(b[:len(b)/2]))(dir)
+		}
+	}
+	remove := func(name string) func(string) {
+		return func(dir string) {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	partial := func(dir string) {
+		rep := &reports.Report{Scenario: "test", Verdict: reports.Fail, Partial: true, Error: "interrupted"}
+		s := &reports.Samples{WarmupS: 1, DurationS: 30, Old: saveSeries(t, 1)}
+		d := writeRunDir(t, rep, s)
+		for _, f := range []string{"report.json", reports.SamplesFile} {
+			b, _ := os.ReadFile(filepath.Join(d, f))
+			write(f, string(b))(dir)
+		}
+	}
+	negative := func(dir string) {
+		s := &reports.Samples{WarmupS: 1, DurationS: 30, Old: saveSeries(t, 1), New: saveSeries(t, 2)}
+		s.New.Requests[2].LatencyMS = -5
+		var b bytes.Buffer
+		if err := reports.WriteSamples(&b, s); err != nil {
+			t.Fatal(err)
+		}
+		write(reports.SamplesFile, b.String())(dir)
+	}
+	file := filepath.Join(t.TempDir(), "report.json")
+	write("report.json", "{}")(filepath.Dir(file))
+	tests := []struct {
+		name string
+		dir  string
+		args []string
+		want string
+	}{
+		{"missing", filepath.Join(t.TempDir(), "nope"), nil, "no such run directory"},
+		{"a file", file, nil, "not a directory"},
+		{"empty", t.TempDir(), nil, "no samples.json"},
+		{"no samples", copyRun(t, remove(reports.SamplesFile)), nil, "no samples.json"},
+		{"no report", copyRun(t, remove("report.json")), nil, "no report.json"},
+		{"truncated report", copyRun(t, truncate("report.json")), nil, "report.json is truncated or not JSON"},
+		{"empty report", copyRun(t, write("report.json", "")), nil, "report.json is truncated or not JSON"},
+		{"report of no version", copyRun(t, write("report.json", "{}")), nil, "report.json has no schema_version"},
+		{"report of another version", copyRun(t, write("report.json", `{"schema_version": 9}`)), nil,
+			"report.json has schema_version 9; this cutover reads 1"},
+		{"report not a report", copyRun(t, write("report.json", `{"schema_version": "1"}`)), nil,
+			"report.json is not a cutover report file"},
+		{"truncated samples", copyRun(t, truncate(reports.SamplesFile)), nil, "samples.json is truncated or not JSON"},
+		{"samples of no version", copyRun(t, write(reports.SamplesFile, "{}")), nil, "samples.json has no schema_version"},
+		{"negative latency", copyRun(t, negative), nil, "samples.json: new side, request 3: latency_ms -5 is negative"},
+		{"partial, new side", copyRun(t, partial), nil,
+			"the run was interrupted (partial) and has no new-side samples"},
+		{"partial, old side", copyRun(t, partial), []string{"--before-side", "old", "--after-side", "old"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, pos := range []string{"before", "after"} {
+				dirs := []string{tt.dir, good}
+				if pos == "after" {
+					dirs = []string{good, tt.dir}
+				}
+				if tt.want == "" {
+					dirs = []string{tt.dir, tt.dir}
+				}
+				var stdout, stderr bytes.Buffer
+				err := Run(context.Background(), append(append([]string{"compare"}, tt.args...), dirs...), nil,
+					&stdout, &stderr, nil)
+				if tt.want == "" {
+					if code := ExitCode(err); code != ExitOK && code != ExitGateFailed {
+						t.Fatalf("exit %d (%v), want the comparison to run", code, err)
+					}
+					return
+				}
+				if code := ExitCode(err); code != ExitUsage {
+					t.Fatalf("%s: exit %d (%v), want %d", pos, code, err, ExitUsage)
+				}
+				msg := Message(err)
+				if want := "compare: " + tt.dir + ": " + tt.want; !strings.HasPrefix(msg, want) || strings.Contains(msg, "\n") {
+					t.Errorf("%s: message %q, want one line starting %q", pos, msg, want)
+				}
+			}
+		})
+	}
+}
