@@ -80,6 +80,9 @@ func render(w io.Writer, r *Report, md bool) error {
 	} else {
 		d.printf("cutover: %s — %s\n", r.Scenario, headline(r))
 	}
+	if o := origin(r); o != "" {
+		d.printf("%s\n", o)
+	}
 	d.printf("%s\n", summary(r))
 
 	d.heading("Before and after")

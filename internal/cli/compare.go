@@ -106,7 +106,10 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS, DurationS: as.DurationS,
 		Old: pickSide(bs, beforeSide), New: pickSide(as, afterSide)}
 	opts := compare.DefaultOptions()
-	rep := &reports.Report{SchemaVersion: reports.SchemaVersion, Scenario: arep.Scenario,
+	rep := &reports.Report{SchemaVersion: reports.SchemaVersion, Scenario: sc.Name,
+		Comparison: &reports.Comparison{BeforeDir: beforeDir, BeforeSide: beforeSide, AfterDir: afterDir,
+			AfterSide: afterSide, BeforeScenario: brep.Scenario, AfterScenario: arep.Scenario,
+			GatesScenario: sc.Name, FindingsFrom: afterDir},
 		Old: sideOf(brep, beforeSide, beforeDir), New: sideOf(arep, afterSide, afterDir),
 		Load: arep.Load, Stats: &opts, Migration: arep.Migration, Verify: arep.Verify,
 		Sessions: arep.Sessions, Series: series}

@@ -403,3 +403,50 @@ func TestCompareBadRunDirs(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareReportSaysWhereItCameFrom: the header and report.json of a
+// comparison name both directories and sides, and the scenario whose
+// gates applied rather than the runs' own.
+func TestCompareReportSaysWhereItCameFrom(t *testing.T) {
+	base, today := saveRun(t, 1, 1), saveRun(t, 10, 1) // runs of scenario "test"
+	sc := filepath.Join(t.TempDir(), "gates.yaml")
+	y := "name: strict-gates\nold: {version: v1.11.10}\nnew: {version: v2.3.0}\n"
+	if err := os.WriteFile(sc, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, gates string
+		args        []string
+	}{
+		{"built-in gates", "hydra-1.11-to-2.3", []string{"--before-side", "old", base, today}},
+		{"gates from --scenario", "strict-gates", []string{"--scenario", sc, "--before-side", "old", base, today}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			err := Run(context.Background(), append([]string{"compare"}, tt.args...), nil, &stdout, &stderr, nil)
+			if code := ExitCode(err); code != ExitOK && code != ExitGateFailed {
+				t.Fatalf("exit %d (%v)\n%s", code, err, stderr.String())
+			}
+			head := strings.SplitN(stdout.String(), "\n", 3)
+			want := []string{"cutover: " + tt.gates + " — ",
+				"compare of " + base + " (old) → " + today + " (new), gates from " + tt.gates}
+			if len(head) < 3 || !strings.HasPrefix(head[0], want[0]) || !strings.HasPrefix(head[1], want[1]) {
+				t.Errorf("header:\n%s\nwant lines starting\n%s", strings.Join(head[:2], "\n"), strings.Join(want, "\n"))
+			}
+			err = Run(context.Background(), append([]string{"compare", "--out", out}, tt.args...), nil, &stdout,
+				&stderr, nil)
+			if code := ExitCode(err); code != ExitOK && code != ExitGateFailed {
+				t.Fatalf("exit %d (%v)\n%s", code, err, stderr.String())
+			}
+			rep := readReport(t, out)
+			wantC := reports.Comparison{BeforeDir: base, BeforeSide: "old", AfterDir: today, AfterSide: "new",
+				BeforeScenario: "test", AfterScenario: "test", GatesScenario: tt.gates, FindingsFrom: today}
+			if rep.Comparison == nil || *rep.Comparison != wantC || rep.Scenario != tt.gates {
+				t.Errorf("report.json: scenario %q, comparison %+v, want %q, %+v", rep.Scenario, rep.Comparison,
+					tt.gates, wantC)
+			}
+		})
+	}
+}
