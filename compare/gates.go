@@ -157,7 +157,8 @@ func metricGate(l MetricLimit, ms []Metric) Gate {
 	}
 	if l.MaxNoiseMultiple != nil {
 		if m.NoisePct == nil {
-			check(false, "no A/A noise measured (set load.calibrate)")
+			check(false, "unevaluable: the runs were not calibrated, so there is no A/A noise to bound the "+
+				"change by (set load.calibrate: true); failed closed")
 		} else {
 			bound := *l.MaxNoiseMultiple * *m.NoisePct
 			check(pct <= bound, "%+.1f%% (limit %g × noise %.1f%% = +%.1f%%)",

@@ -15,6 +15,7 @@ func TestMetricGates(t *testing.T) {
 	same := p95
 	same.Verdict = NoChange
 	noisy := p95
+	faster := Metric{Name: n, Unit: "ms", Before: 10, After: 7, ChangePct: pct(-30), Verdict: Better}
 	noisy.NoisePct = pct(12)
 	tests := []struct {
 		name   string
@@ -35,7 +36,9 @@ func TestMetricGates(t *testing.T) {
 		{"significant still fails", MetricLimit{Metric: n, MaxRegressionPct: f(20), OnlySignificant: true},
 			p95, false, "limit +20%"},
 		{"noise without calibration", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, p95, false,
-			"no A/A noise"},
+			"unevaluable: the runs were not calibrated"},
+		{"noise without calibration, improved", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, faster, false,
+			"unevaluable: the runs were not calibrated"},
 		{"within noise", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, noisy, true, "3 × noise 12.0%"},
 		{"beyond noise", MetricLimit{Metric: n, MaxNoiseMultiple: f(2)}, noisy, false, "+24.0%"},
 		{"no data", MetricLimit{Metric: "rss_bytes", MaxRegressionPct: f(10)}, p95, false, "no rss_bytes"},

@@ -103,6 +103,15 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	if err != nil {
 		return err
 	}
+	if bs.Calibration == nil {
+		for _, g := range sc.Gates.Metrics {
+			if g.MaxNoiseMultiple != nil {
+				e.log.Warn("a gate bounds a change by a multiple of the A/A noise, but BEFORE_DIR's run was "+
+					"not calibrated (load.calibrate): the gate cannot be evaluated and will fail",
+					"dir", beforeDir, "metric", g.Metric, "scenario", sc.Name)
+			}
+		}
+	}
 	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS, DurationS: as.DurationS,
 		Old: pickSide(bs, beforeSide), New: pickSide(as, afterSide)}
 	opts := compare.DefaultOptions()

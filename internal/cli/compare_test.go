@@ -170,8 +170,25 @@ func TestCompareUsesTheBaselinesCalibration(t *testing.T) {
 	if got := ExitCode(err); got != ExitOK {
 		t.Fatalf("exit %d (%v), want %d\n%s%s", got, err, ExitOK, stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "A/A calibration") || strings.Contains(stdout.String(), "no A/A noise") {
-		t.Errorf("no calibration in the comparison:\n%s", stdout.String())
+	if !strings.Contains(stdout.String(), "A/A calibration") || strings.Contains(stdout.String(), "unevaluable") ||
+		strings.Contains(stderr.String(), "not calibrated") {
+		t.Errorf("no calibration in the comparison:\n%s%s", stdout.String(), stderr.String())
+	}
+
+	// Without the baseline's calibration the gate cannot be evaluated:
+	// it fails, says so, and compare warns before comparing.
+	stdout.Reset()
+	stderr.Reset()
+	err = Run(context.Background(), []string{"compare", "--scenario", sc, saveRun(t, 10, 1), base}, nil, &stdout,
+		&stderr, nil)
+	if got := ExitCode(err); got != ExitGateFailed {
+		t.Fatalf("uncalibrated: exit %d (%v), want %d\n%s%s", got, err, ExitGateFailed, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "unevaluable: the runs were not calibrated") {
+		t.Errorf("uncalibrated: the gate does not say it could not be evaluated:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "level=WARN") || !strings.Contains(stderr.String(), "was not calibrated") {
+		t.Errorf("uncalibrated: no warning:\n%s", stderr.String())
 	}
 }
 
