@@ -165,3 +165,22 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"", 10, ""},
+		{"one two three", 100, "one two three"},
+		{"one two three", 7, "one two\nthree"},
+		{"a × b → c", 5, "a × b\n→ c"},
+		{"averyverylongword x", 5, "averyverylongword\nx"},
+	}
+	for _, tt := range tests {
+		if got := wrap(tt.in, tt.width); got != tt.want {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
+}
