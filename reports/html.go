@@ -72,10 +72,10 @@ func writeHTML(w io.Writer, r *Report, plots []Plot) error {
 		Src   template.URL
 	}
 	v := struct {
-		R                *Report
+		R                        *Report
 		Verdict, Summary, Origin string
-		Sections         []htmlSection
-		Plots            []plotView
+		Sections                 []htmlSection
+		Plots                    []plotView
 	}{R: r, Verdict: headline(r), Summary: summary(r), Origin: origin(r)}
 	add := func(s htmlSection) { v.Sections = append(v.Sections, s) }
 
