@@ -77,11 +77,15 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 	var out []Gate
 	if l.MaxErrorRate >= 0 {
 		m, _ := Find(ms, "error_rate")
-		out = append(out, Gate{
-			Name:   "error_rate",
-			Passed: !math.IsNaN(m.After) && m.After <= l.MaxErrorRate,
-			Detail: fmt.Sprintf("new error rate %.2f%% (limit %.2f%%)", m.After*100, l.MaxErrorRate*100),
-		})
+		g := Gate{Name: "error_rate", Passed: !math.IsNaN(m.After) && m.After <= l.MaxErrorRate,
+			Detail: fmt.Sprintf("new error rate %.2f%% (limit %.2f%%)", m.After*100, l.MaxErrorRate*100)}
+		if math.IsNaN(m.After) {
+			// No rate without requests: a side that was not loaded
+			// fails, and says so rather than print NaN.
+			g.Detail = fmt.Sprintf("no requests were made on the new side: no error rate (limit %.2f%%)",
+				l.MaxErrorRate*100)
+		}
+		out = append(out, g)
 	}
 	if l.MaxP95RegressionPct >= 0 {
 		m, _ := Find(ms, "latency_p95_ms")
@@ -163,7 +167,8 @@ func metricGate(l MetricLimit, ms []Metric) Gate {
 	}
 	if l.MaxNoiseMultiple != nil {
 		if m.NoisePct == nil {
-			check(false, "no A/A noise measured (set load.calibrate)")
+			check(false, "unevaluable: the runs were not calibrated, so there is no A/A noise to bound the "+
+				"change by (set load.calibrate: true); failed closed")
 		} else {
 			bound := *l.MaxNoiseMultiple * *m.NoisePct
 			check(pct <= bound, "%+.1f%% (limit %g × noise %.1f%% = +%.1f%%)",

@@ -15,6 +15,7 @@ func TestMetricGates(t *testing.T) {
 	same := p95
 	same.Verdict = NoChange
 	noisy := p95
+	faster := Metric{Name: n, Unit: "ms", Before: 10, After: 7, ChangePct: pct(-30), Verdict: Better}
 	noisy.NoisePct = pct(12)
 	tests := []struct {
 		name   string
@@ -35,7 +36,9 @@ func TestMetricGates(t *testing.T) {
 		{"significant still fails", MetricLimit{Metric: n, MaxRegressionPct: f(20), OnlySignificant: true},
 			p95, false, "limit +20%"},
 		{"noise without calibration", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, p95, false,
-			"no A/A noise"},
+			"unevaluable: the runs were not calibrated"},
+		{"noise without calibration, improved", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, faster, false,
+			"unevaluable: the runs were not calibrated"},
 		{"within noise", MetricLimit{Metric: n, MaxNoiseMultiple: f(3)}, noisy, true, "3 × noise 12.0%"},
 		{"beyond noise", MetricLimit{Metric: n, MaxNoiseMultiple: f(2)}, noisy, false, "+24.0%"},
 		{"no data", MetricLimit{Metric: "rss_bytes", MaxRegressionPct: f(10)}, p95, false, "no rss_bytes"},
@@ -153,5 +156,19 @@ func TestBrokenSessionsGate(t *testing.T) {
 				t.Errorf("passed = %v, want %v: %s", found.Passed, tt.wantPass, found.Detail)
 			}
 		})
+	}
+}
+
+// TestErrorRateGateWithoutRequests: a side that made no requests has no
+// error rate; the gate fails and says why, never printing NaN.
+func TestErrorRateGateWithoutRequests(t *testing.T) {
+	ms := Compare(Side{Requests: 100, LatenciesMS: []float64{1, 2, 3}}, Side{}, DefaultOptions())
+	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxChangedRows: -1,
+		MaxSessionMismatches: -1}, ms, Findings{})
+	if len(gs) != 1 || gs[0].Passed {
+		t.Fatalf("gates %+v, want one failed error_rate gate", gs)
+	}
+	if d := gs[0].Detail; strings.Contains(d, "NaN") || !strings.Contains(d, "no requests were made on the new side") {
+		t.Errorf("detail %q, want it to say no requests were made on the new side, without NaN", d)
 	}
 }

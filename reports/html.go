@@ -72,11 +72,11 @@ func writeHTML(w io.Writer, r *Report, plots []Plot) error {
 		Src   template.URL
 	}
 	v := struct {
-		R                *Report
-		Verdict, Summary string
-		Sections         []htmlSection
-		Plots            []plotView
-	}{R: r, Verdict: headline(r), Summary: summary(r)}
+		R                        *Report
+		Verdict, Summary, Origin string
+		Sections                 []htmlSection
+		Plots                    []plotView
+	}{R: r, Verdict: headline(r), Summary: summary(r), Origin: origin(r)}
 	add := func(s htmlSection) { v.Sections = append(v.Sections, s) }
 
 	ba := htmlSection{Heading: "Before and after",
@@ -178,7 +178,8 @@ figure { margin: 0 0 1.5em; } img { max-width: 100%; border: 1px solid #eee; }
 </head>
 <body>
 <h1>cutover: {{.R.Scenario}} — <span class="verdict-{{.R.Verdict}}">{{.Verdict}}</span></h1>
-<p>{{.Summary}}</p>
+{{with .Origin}}<p>{{.}}</p>
+{{end}}<p>{{.Summary}}</p>
 {{range .Sections}}{{if .Heading}}{{if .Sub}}<h3>{{.Heading}}</h3>{{else}}<h2>{{.Heading}}</h2>{{end}}
 {{end}}{{range .Before}}<p>{{.}}</p>
 {{end}}{{with .Table}}<table>

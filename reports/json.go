@@ -43,7 +43,19 @@ func ReadJSON(r io.Reader) (*Report, error) {
 		return nil, fmt.Errorf("reading report: %w", err)
 	}
 	if rep.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("reading report: schema_version %d, want %d", rep.SchemaVersion, SchemaVersion)
+		return nil, &VersionError{What: "report", Got: rep.SchemaVersion, Want: SchemaVersion}
 	}
 	return &rep, nil
+}
+
+// A VersionError is a report or samples file of another layout
+// version than this package reads (0: not written by cutover).
+type VersionError struct {
+	// What is "report" or "samples".
+	What      string
+	Got, Want int
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("reading %s: schema_version %d, want %d", e.What, e.Got, e.Want)
 }

@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/cutover-dev/cutover/compare"
 	"gonum.org/v1/plot"
@@ -45,6 +47,7 @@ func Plots(r *Report) ([]Plot, error) {
 		if err != nil {
 			return err
 		}
+		legendRoom(p, 3.6*vg.Inch)
 		b, err := png(p, 9*vg.Inch, 3.6*vg.Inch)
 		if err != nil {
 			return fmt.Errorf("drawing %s: %w", title, err)
@@ -112,9 +115,50 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(4)
+	if strings.HasPrefix(xLabel, "seconds") {
+		p.X.Tick.Marker = secondsTicks{}
+	}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// legendRoom raises the top of p's y axis so that the legend, in the
+// top-left corner, sits above the data rather than over it, for a plot
+// of the given height.
+func legendRoom(p *plot.Plot, height vg.Length) {
+	if p.Y.Max <= p.Y.Min {
+		return
+	}
+	c := draw.New(vgimg.New(9*vg.Inch, height))
+	legend := p.Legend.Rectangle(c).Size().Y + vg.Points(8)
+	data := height - vg.Inch // less the title and the x axis
+	if f := float64(legend / data); f > 0 && f < 0.8 {
+		p.Y.Max = p.Y.Min + (p.Y.Max-p.Y.Min)/(1-f)
+	}
+}
+
+// secondsTicks marks a time axis in whole seconds: about six labelled
+// ticks a step of 1, 2, 5, 10, 15, 30 or 60 s (or a multiple of 60).
+type secondsTicks struct{}
+
+func (secondsTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 60.0
+	for _, s := range []float64{1, 2, 5, 10, 15, 30, 60} {
+		if (hi-lo)/s <= 7 {
+			step = s
+			break
+		}
+	}
+	for (hi-lo)/step > 7 {
+		step += 60
+	}
+	var out []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
+	}
+	return out
 }
 
 func latencyOverTime(sides [2]*compare.Series, names [2]string, warm float64) (*plot.Plot, error) {

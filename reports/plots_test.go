@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	_ "image/png"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +76,27 @@ func TestPlotsWithoutSeries(t *testing.T) {
 	plots, err := Plots(r)
 	if err != nil || len(plots) != 0 {
 		t.Errorf("Plots without series = %d plots, %v; want none, nil", len(plots), err)
+	}
+}
+
+func TestSecondsTicks(t *testing.T) {
+	tests := []struct {
+		lo, hi float64
+		want   string
+	}{
+		{0, 55, "0 10 20 30 40 50"},
+		{0, 30, "0 5 10 15 20 25 30"},
+		{0.3, 4.2, "1 2 3 4"},
+		{0, 600, "0 120 240 360 480 600"},
+		{2, 49.5, "10 20 30 40"},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, tk := range (secondsTicks{}).Ticks(tt.lo, tt.hi) {
+			got = append(got, tk.Label)
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("ticks of [%g, %g] = %q, want %q", tt.lo, tt.hi, g, tt.want)
+		}
 	}
 }

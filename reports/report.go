@@ -49,6 +49,30 @@ type Report struct {
 	// Window is the write window, when the scenario has one.
 	Window *Window        `json:"window,omitempty"`
 	Gates  []compare.Gate `json:"gates"`
+	// Comparison says where the report of a comparison of saved runs
+	// (cutover compare) came from; nil for a run.
+	Comparison *Comparison `json:"comparison,omitempty"`
+}
+
+// Comparison names the two saved runs a report compares, and the
+// scenario whose gates applied. The report's Scenario is then that
+// scenario.
+type Comparison struct {
+	// BeforeDir and AfterDir are the run directories as given; the
+	// sides are "old" or "new".
+	BeforeDir  string `json:"before_dir"`
+	BeforeSide string `json:"before_side"`
+	AfterDir   string `json:"after_dir"`
+	AfterSide  string `json:"after_side"`
+	// BeforeScenario and AfterScenario are the scenarios the two runs
+	// were made with.
+	BeforeScenario string `json:"before_scenario"`
+	AfterScenario  string `json:"after_scenario"`
+	// GatesScenario is the scenario whose gates applied.
+	GatesScenario string `json:"gates_scenario"`
+	// FindingsFrom is where the row and session findings come from:
+	// AfterDir's saved report.
+	FindingsFrom string `json:"findings_from"`
 }
 
 // A Side names one server.

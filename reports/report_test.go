@@ -97,6 +97,8 @@ func TestRenderers(t *testing.T) {
 			r.Partial, r.Error, r.Series, r.Gates = true, "loading new server: context canceled", nil, nil
 			return Text(b, r)
 		}},
+		{"compare.md", func(b *bytes.Buffer, r *Report) error { return Markdown(b, compared(r)) }},
+		{"compare.json", func(b *bytes.Buffer, r *Report) error { return JSON(b, compared(r)) }},
 		// fixture leaves out the sections only fullFixture holds: session
 		// rows, read endpoints, expected differences and the write window.
 		{"full.txt", func(b *bytes.Buffer, _ *Report) error { return Text(b, fullFixture()) }},
@@ -112,6 +114,16 @@ func TestRenderers(t *testing.T) {
 			golden(t, filepath.Join("testdata", tt.file+".golden"), got)
 		})
 	}
+}
+
+// compared turns r into the report of a comparison of saved runs whose
+// gates came from another scenario than the runs'.
+func compared(r *Report) *Report {
+	r.Scenario = "strict-gates"
+	r.Comparison = &Comparison{BeforeDir: "runs/baseline", BeforeSide: "new", AfterDir: "runs/today",
+		AfterSide: "new", BeforeScenario: "hydra-1.11-to-2.3", AfterScenario: "hydra-1.11-to-2.3",
+		GatesScenario: "strict-gates", FindingsFrom: "runs/today"}
+	return r
 }
 
 // golden compares got with the file at path, or rewrites it with
@@ -152,4 +164,23 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"", 10, ""},
+		{"one two three", 100, "one two three"},
+		{"one two three", 7, "one two\nthree"},
+		{"a × b → c", 5, "a × b\n→ c"},
+		{"averyverylongword x", 5, "averyverylongword\nx"},
+	}
+	for _, tt := range tests {
+		if got := wrap(tt.in, tt.width); got != tt.want {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/cutover-dev/cutover/compare"
@@ -69,7 +70,77 @@ func ReadSamples(r io.Reader) (*Samples, error) {
 		return nil, fmt.Errorf("reading samples: %w", err)
 	}
 	if s.SchemaVersion != SamplesVersion {
-		return nil, fmt.Errorf("reading samples: schema_version %d, want %d", s.SchemaVersion, SamplesVersion)
+		return nil, &VersionError{What: "samples", Got: s.SchemaVersion, Want: SamplesVersion}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
 	return &s, nil
+}
+
+// Validate checks what the statistics take on trust: times, latencies
+// and resource figures are finite and not negative, and each side's
+// scrapes are in time order. Requests are kept in the order their
+// answers arrived, so their start times need not be.
+func (s *Samples) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"warmup_s", s.WarmupS}, {"duration_s", s.DurationS}} {
+		if err := nonNegative(f.v); err != nil {
+			return fmt.Errorf("%s %w", f.name, err)
+		}
+	}
+	for _, side := range []struct {
+		name string
+		s    *compare.Series
+	}{{"old", s.Old}, {"new", s.New}, {"calibration", s.Calibration}} {
+		if side.s == nil {
+			continue
+		}
+		for i, r := range side.s.Requests {
+			if err := nonNegative(r.AtS); err != nil {
+				return fmt.Errorf("%s side, request %d: at_s %w", side.name, i+1, err)
+			}
+			if err := nonNegative(r.LatencyMS); err != nil {
+				return fmt.Errorf("%s side, request %d: latency_ms %w", side.name, i+1, err)
+			}
+		}
+		last := math.Inf(-1)
+		for i, p := range side.s.Resources {
+			if err := nonNegative(p.AtS); err != nil {
+				return fmt.Errorf("%s side, scrape %d: at_s %w", side.name, i+1, err)
+			}
+			if p.AtS < last {
+				return fmt.Errorf("%s side, scrape %d: at_s %v is before the previous scrape's %v",
+					side.name, i+1, p.AtS, last)
+			}
+			last = p.AtS
+			for _, f := range []struct {
+				name string
+				v    *float64
+			}{{"rss_bytes", p.RSS}, {"heap_alloc_bytes", p.Heap}, {"goroutines", p.Goroutines},
+				{"cpu_seconds", p.CPUSeconds}} {
+				if f.v == nil {
+					continue
+				}
+				if err := nonNegative(*f.v); err != nil {
+					return fmt.Errorf("%s side, scrape %d: %s %w", side.name, i+1, f.name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// nonNegative returns an error saying what is wrong with v, which must
+// be finite and not negative.
+func nonNegative(v float64) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%v is not a finite number", v)
+	case v < 0:
+		return fmt.Errorf("%v is negative", v)
+	}
+	return nil
 }

@@ -30,6 +30,17 @@ func headline(r *Report) string {
 	return h
 }
 
+// origin says where a comparison of saved runs came from, or "" for a
+// run.
+func origin(r *Report) string {
+	c := r.Comparison
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("compare of %s (%s) → %s (%s), gates from %s; row and session findings from %s",
+		c.BeforeDir, c.BeforeSide, c.AfterDir, c.AfterSide, c.GatesScenario, c.FindingsFrom)
+}
+
 func summary(r *Report) string {
 	return fmt.Sprintf("%s %s → %s %s; load %.0f req/s for %.0fs (seed %d); "+
 		"latency and resources from the steady state after %.0fs warm-up",

@@ -3,6 +3,8 @@ package reports
 import (
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -80,6 +82,9 @@ func render(w io.Writer, r *Report, md bool) error {
 	} else {
 		d.printf("cutover: %s — %s\n", r.Scenario, headline(r))
 	}
+	if o := origin(r); o != "" {
+		d.printf("%s\n", o)
+	}
 	d.printf("%s\n", summary(r))
 
 	d.heading("Before and after")
@@ -88,6 +93,9 @@ func render(w io.Writer, r *Report, md bool) error {
 	}
 	d.table(metricsTable(r))
 	if s := detectable(r.Metrics); s != "" {
+		if !d.md {
+			s = wrap(s, 100)
+		}
 		d.printf("\n%s\n", s)
 	}
 	if len(r.Calibration) > 0 {
@@ -144,4 +152,26 @@ func render(w io.Writer, r *Report, md bool) error {
 	d.heading("Gates")
 	d.table(gatesTable(r.Gates))
 	return d.err
+}
+
+// wrap breaks s into lines of at most width columns at spaces; a word
+// longer than width stays whole on its own line.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		l := utf8.RuneCountInString(w)
+		switch {
+		case i == 0:
+		case n+1+l > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += l
+	}
+	return b.String()
 }

@@ -1,15 +1,17 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"maps"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -93,27 +95,30 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 			}
 		}
 	}
-	bs, brep, err := readRun(beforeDir)
+	bs, brep, err := readRun(beforeDir, beforeSide)
 	if err != nil {
 		return err
 	}
-	as, arep, err := readRun(afterDir)
+	as, arep, err := readRun(afterDir, afterSide)
 	if err != nil {
 		return err
 	}
-	pick := func(s *reports.Samples, side string) *compare.Series {
-		if side == "old" {
-			return s.Old
+	if bs.Calibration == nil {
+		for _, g := range sc.Gates.Metrics {
+			if g.MaxNoiseMultiple != nil {
+				e.log.Warn("a gate bounds a change by a multiple of the A/A noise, but BEFORE_DIR's run was "+
+					"not calibrated (load.calibrate): the gate cannot be evaluated and will fail",
+					"dir", beforeDir, "metric", g.Metric, "scenario", sc.Name)
+			}
 		}
-		return s.New
 	}
 	series := &reports.Samples{SchemaVersion: reports.SamplesVersion, WarmupS: as.WarmupS, DurationS: as.DurationS,
-		Old: pick(bs, beforeSide), New: pick(as, afterSide)}
-	if series.Old == nil || series.New == nil {
-		return fmt.Errorf("compare: a chosen side has no samples (before %s, after %s)", beforeSide, afterSide)
-	}
+		Old: pickSide(bs, beforeSide), New: pickSide(as, afterSide)}
 	opts := compare.DefaultOptions()
-	rep := &reports.Report{SchemaVersion: reports.SchemaVersion, Scenario: arep.Scenario,
+	rep := &reports.Report{SchemaVersion: reports.SchemaVersion, Scenario: sc.Name,
+		Comparison: &reports.Comparison{BeforeDir: beforeDir, BeforeSide: beforeSide, AfterDir: afterDir,
+			AfterSide: afterSide, BeforeScenario: brep.Scenario, AfterScenario: arep.Scenario,
+			GatesScenario: sc.Name, FindingsFrom: afterDir},
 		Old: sideOf(brep, beforeSide, beforeDir), New: sideOf(arep, afterSide, afterDir),
 		Load: arep.Load, Stats: &opts, Migration: arep.Migration, Verify: arep.Verify,
 		Sessions: arep.Sessions, Series: series}
@@ -130,7 +135,8 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	bw, be := window(bs)
 	aw, ae := window(as)
 	rep.Metrics = compare.Compare(series.Old.Side(bw, be), series.New.Side(aw, ae), opts)
-	rep.Operations = operationsOf(series.Old, series.New, arep.Operations)
+	rep.Metrics = append(rep.Metrics, containerMetrics(brep, beforeSide, arep, afterSide)...)
+	rep.Operations = reports.OperationsOf(series.Old, series.New, bw, aw, scenarios.Operations)
 	if bs.Calibration != nil {
 		// The baseline run loaded its old side twice: that A/A change is
 		// the noise of the baseline's machine, which the gates may use.
@@ -163,43 +169,38 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	return nil
 }
 
-// operationsOf is the latency of each kind of request on both sides,
-// from every request of each (as a run reports it), in the order of
-// order's operations, then by name.
-func operationsOf(before, after *compare.Series, order []reports.Operation) []reports.Operation {
-	byOp := map[string]*reports.Operation{}
-	lat := map[string]*[2][]float64{}
-	for i, s := range []*compare.Series{before, after} {
-		for _, r := range s.Requests {
-			o := byOp[r.Op]
-			if o == nil {
-				o = &reports.Operation{Op: r.Op}
-				byOp[r.Op], lat[r.Op] = o, &[2][]float64{}
-			}
-			o.Requests[i]++
-			if r.Failed {
-				o.Failed[i]++
-			}
-			lat[r.Op][i] = append(lat[r.Op][i], r.LatencyMS)
+// containerMetrics carries the container engine's figures (docker
+// runs) over from the two runs' reports: they are not in samples.json,
+// only in report.json, so they are taken as saved, for the chosen
+// sides, and not tested. A side whose run has none is NaN; with none
+// on either side there are none.
+func containerMetrics(brep *reports.Report, beforeSide string, arep *reports.Report, afterSide string) []compare.Metric {
+	var out []compare.Metric
+	for _, name := range []string{"container_cpu_cores", "container_memory_bytes"} {
+		bm, bok := compare.Find(brep.Metrics, name)
+		am, aok := compare.Find(arep.Metrics, name)
+		if !bok && !aok {
+			continue
 		}
-	}
-	names := slices.Sorted(maps.Keys(byOp))
-	rank := func(op string) int {
-		if i := slices.IndexFunc(order, func(o reports.Operation) bool { return o.Op == op }); i >= 0 {
-			return i
-		}
-		return len(order)
-	}
-	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
-	out := make([]reports.Operation, 0, len(names))
-	for _, op := range names {
-		o := byOp[op]
-		for i, l := range lat[op] {
-			if len(l) > 0 { // else 0, as a run reports a side without the operation
-				o.P50MS[i], o.P95MS[i] = compare.Quantile(l, 0.5), compare.Quantile(l, 0.95)
+		pick := func(m compare.Metric, ok bool, side string) float64 {
+			switch {
+			case !ok:
+				return math.NaN()
+			case side == "old":
+				return m.Before
+			default:
+				return m.After
 			}
 		}
-		out = append(out, *o)
+		unit := cmp.Or(bm.Unit, am.Unit)
+		nan := compare.Interval{Low: math.NaN(), High: math.NaN()}
+		m := compare.Metric{Name: name, Unit: unit, Before: pick(bm, bok, beforeSide), After: pick(am, aok, afterSide),
+			BeforeCI: nan, AfterCI: nan, PValue: math.NaN()}
+		if !math.IsNaN(m.Before) && !math.IsNaN(m.After) && m.Before != 0 {
+			c := (m.After - m.Before) / m.Before * 100
+			m.ChangePct = &c
+		}
+		out = append(out, m)
 	}
 	return out
 }
@@ -240,29 +241,83 @@ func sideOf(rep *reports.Report, side, dir string) reports.Side {
 	return s
 }
 
-// readRun reads the samples and the report of a run directory.
-func readRun(dir string) (*reports.Samples, *reports.Report, error) {
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, nil, usagef(fmt.Errorf("%s: no such run directory", dir))
+// readRun reads the samples and the report of a run directory and
+// checks that it holds samples of side. Anything that makes dir
+// unusable is a usage error naming dir and the reason.
+func readRun(dir, side string) (*reports.Samples, *reports.Report, error) {
+	bad := func(format string, args ...any) error {
+		return usagef(fmt.Errorf("compare: %s: "+format, append([]any{dir}, args...)...))
 	}
-	f, err := os.Open(filepath.Join(dir, reports.SamplesFile))
-	if err != nil {
-		return nil, nil, usagef(fmt.Errorf("%s: not a run directory of this cutover version (no %s): "+
-			"runs made before samples were kept cannot be compared", dir, reports.SamplesFile))
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, bad("no such run directory")
+	case err != nil:
+		return nil, nil, bad("cannot read it: %w", err)
+	case !fi.IsDir():
+		return nil, nil, bad("not a directory: give the --out directory of a run")
 	}
-	defer f.Close()
-	s, err := reports.ReadSamples(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f.Name(), err)
+	var s *reports.Samples
+	if err := readFile(dir, reports.SamplesFile, func(f *os.File) (err error) {
+		s, err = reports.ReadSamples(f)
+		return err
+	}); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, bad("no %s: not a run directory, or one of a cutover version that kept no samples "+
+			"(such runs cannot be compared)", reports.SamplesFile)
+	} else if err != nil {
+		return nil, nil, bad("%w", err)
 	}
-	g, err := os.Open(filepath.Join(dir, "report.json"))
-	if err != nil {
-		return nil, nil, usagef(fmt.Errorf("%s: %w", dir, err))
+	var rep *reports.Report
+	if err := readFile(dir, "report.json", func(f *os.File) (err error) {
+		rep, err = reports.ReadJSON(f)
+		return err
+	}); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, bad("no report.json: the run did not finish writing its reports")
+	} else if err != nil {
+		return nil, nil, bad("%w", err)
 	}
-	defer g.Close()
-	rep, err := reports.ReadJSON(g)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", g.Name(), err)
+	if pickSide(s, side) == nil {
+		if rep.Partial {
+			return nil, nil, bad("the run was interrupted (partial) and has no %s-side samples", side)
+		}
+		return nil, nil, bad("the run has no %s-side samples", side)
 	}
 	return s, rep, nil
+}
+
+// pickSide returns the old or the new side of s.
+func pickSide(s *reports.Samples, side string) *compare.Series {
+	if side == "old" {
+		return s.Old
+	}
+	return s.New
+}
+
+// readFile opens dir/name and reads it with read, and describes what
+// is wrong with the file in one phrase that starts with its name.
+func readFile(dir, name string, read func(*os.File) error) error {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = read(f)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var ver *reports.VersionError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syn):
+		return fmt.Errorf("%s is truncated or not JSON", name)
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s is not a cutover %s file: field %s holds a JSON %s", name,
+			strings.TrimSuffix(name, ".json"), typ.Field, typ.Value)
+	case errors.As(err, &ver) && ver.Got == 0:
+		return fmt.Errorf("%s has no schema_version: not written by cutover", name)
+	case errors.As(err, &ver):
+		return fmt.Errorf("%s has schema_version %d; this cutover reads %d", name, ver.Got, ver.Want)
+	default:
+		return fmt.Errorf("%s: %w", name, err)
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/cutover-dev/cutover/internal/containers"
 	"github.com/cutover-dev/cutover/internal/scrape"
 	"github.com/cutover-dev/cutover/loadgen"
-	"github.com/cutover-dev/cutover/reports"
 )
 
 // sideResources are the server's own metrics sampled during a load.
@@ -72,32 +71,4 @@ func (r *run) load(ctx context.Context, s *server, plan loadgen.Plan, file strin
 		err = f.Close()
 	}
 	return res, rs, err
-}
-
-// operations breaks latency down by operation for both sides, from
-// the load's histograms (after the warm-up, which the plan carries).
-func operations(before, after *loadgen.Result, _ time.Duration) []reports.Operation {
-	byOp := map[loadgen.Op]*reports.Operation{}
-	var out []reports.Operation
-	for i, res := range []*loadgen.Result{before, after} {
-		if res == nil {
-			continue
-		}
-		for _, f := range loadgen.ByOp(res.Ops) {
-			o := byOp[f.Op]
-			if o == nil {
-				o = &reports.Operation{Op: f.Op.String()}
-				byOp[f.Op] = o
-			}
-			o.Requests[i], o.Failed[i] = int(f.Requests), int(f.Failed)
-			o.P50MS[i] = float64(f.Latency.Quantile(0.5)) / 1e6
-			o.P95MS[i] = float64(f.Latency.Quantile(0.95)) / 1e6
-		}
-	}
-	for _, op := range loadgen.Ops() {
-		if o := byOp[op]; o != nil {
-			out = append(out, *o)
-		}
-	}
-	return out
 }

@@ -371,7 +371,7 @@ func (r *run) finish() {
 	r.rep.Stats = &opts
 	r.rep.Metrics, r.rep.Calibration = r.rep.Series.Compare(opts)
 	r.rep.Metrics = append(r.rep.Metrics, containerMetrics(r.beforeRs, r.afterRs, r.sc.Load.Warm)...)
-	r.rep.Operations = operations(r.before, r.after, r.sc.Load.Warm)
+	r.rep.Operations = r.rep.Series.Operations(scenarios.Operations)
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
 		SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
