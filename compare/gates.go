@@ -47,6 +47,9 @@ type MetricLimit struct {
 // Findings are the verification counts the gates read.
 type Findings struct {
 	MissingRows, ChangedRows, SessionMismatches int64
+	// DroppedColumns counts the old columns the new side lacks and the
+	// mapping does not account for; with changed rows gated, any fails.
+	DroppedColumns int64
 	// BrokenSessions counts the sessions whose token rows the
 	// database-level check found damaged (see verify.SessionRows); it is
 	// gated only when SessionRows says that check ran. The same bound,
@@ -119,6 +122,11 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 	}
 	rows("missing_rows", f.MissingRows, l.MaxMissingRows, "rows missing on the new side")
 	rows("changed_rows", f.ChangedRows, l.MaxChangedRows, "rows changed across the migration")
+	if l.MaxChangedRows >= 0 && f.KeyedTables > 0 {
+		// A dropped column changes every row of its table; its bound is
+		// zero whatever the row bound.
+		count("dropped_columns", f.DroppedColumns, 0, "columns dropped and not ignored by the mapping")
+	}
 	count("session_mismatches", f.SessionMismatches, l.MaxSessionMismatches, "sessions behave differently")
 	if f.SessionRows {
 		count("broken_sessions", f.BrokenSessions, l.MaxSessionMismatches, "sessions broken in the database")

@@ -89,8 +89,10 @@ func TestRowGatesWithoutMappedTables(t *testing.T) {
 		MaxP95RegressionPct: -1}
 	for _, keyed := range []int{0, 3} {
 		gs := Gates(l, nil, Findings{KeyedTables: keyed})
-		if len(gs) != 2 {
-			t.Fatalf("keyed %d: got %d gates, want 2: %+v", keyed, len(gs), gs)
+		// With tables compared, the dropped-columns gate joins the two
+		// row gates.
+		if want := 2 + btoi(keyed > 0); len(gs) != want {
+			t.Fatalf("keyed %d: got %d gates, want %d: %+v", keyed, len(gs), want, gs)
 		}
 		for _, g := range gs {
 			if g.Passed != (keyed > 0) {
@@ -170,5 +172,47 @@ func TestErrorRateGateWithoutRequests(t *testing.T) {
 	}
 	if d := gs[0].Detail; strings.Contains(d, "NaN") || !strings.Contains(d, "no requests were made on the new side") {
 		t.Errorf("detail %q, want it to say no requests were made on the new side, without NaN", d)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestDroppedColumnsGate: a column the migration dropped fails, whatever
+// the row bound, unless the row gates are off.
+func TestDroppedColumnsGate(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxChanged int64
+		dropped    int64
+		present    bool
+		pass       bool
+	}{
+		{"none dropped", 0, 0, true, true},
+		{"one dropped", 0, 1, true, false},
+		{"one dropped, rows may change", 1000, 1, true, false},
+		{"row gates off", -1, 1, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gs := Gates(Limits{MaxMissingRows: -1, MaxChangedRows: tt.maxChanged, MaxSessionMismatches: -1,
+				MaxErrorRate: -1, MaxP95RegressionPct: -1}, nil, Findings{KeyedTables: 1, DroppedColumns: tt.dropped})
+			var g *Gate
+			for i := range gs {
+				if gs[i].Name == "dropped_columns" {
+					g = &gs[i]
+				}
+			}
+			if (g != nil) != tt.present {
+				t.Fatalf("gate present = %v, want %v: %+v", g != nil, tt.present, gs)
+			}
+			if g != nil && g.Passed != tt.pass {
+				t.Errorf("passed = %v, want %v: %s", g.Passed, tt.pass, g.Detail)
+			}
+		})
 	}
 }

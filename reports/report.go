@@ -126,10 +126,14 @@ type Verify struct {
 	Changed      int64 `json:"changed"`
 	// ExpectedMissing, ExpectedExtra and ExpectedChanged count the
 	// differences the mapping expects, apart from the unexpected ones.
-	ExpectedMissing int64                `json:"expected_missing"`
-	ExpectedExtra   int64                `json:"expected_extra"`
-	ExpectedChanged int64                `json:"expected_changed"`
-	Tables          []verify.TableResult `json:"tables"`
+	ExpectedMissing int64 `json:"expected_missing"`
+	ExpectedExtra   int64 `json:"expected_extra"`
+	ExpectedChanged int64 `json:"expected_changed"`
+	// DroppedColumns counts the columns of mapped tables that the new
+	// side lacks and the mapping neither renames nor ignores: data the
+	// migration threw away.
+	DroppedColumns int64                `json:"dropped_columns"`
+	Tables         []verify.TableResult `json:"tables"`
 }
 
 // KeyedTables counts the tables compared row by row.

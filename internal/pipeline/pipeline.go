@@ -332,7 +332,7 @@ func (r *run) verifyRows(ctx context.Context) error {
 	r.log.Info("session rows checked", "rows", rows.Checked, "broken_sessions", len(rows.Broken))
 	r.rep.Verify = reports.Verify{RowsCompared: res.RowsCompared, Missing: res.Missing, Extra: res.Extra,
 		Changed: res.Changed, ExpectedMissing: res.ExpectedMissing, ExpectedExtra: res.ExpectedExtra,
-		ExpectedChanged: res.ExpectedChanged, Tables: res.Tables}
+		ExpectedChanged: res.ExpectedChanged, DroppedColumns: res.DroppedColumns, Tables: res.Tables}
 	r.done.rows = true
 	r.log.Info("rows verified", "rows_compared", res.RowsCompared, "missing", res.Missing,
 		"extra", res.Extra, "changed", res.Changed, "expected_changed", res.ExpectedChanged)
@@ -374,7 +374,7 @@ func (r *run) finish() {
 	r.rep.Operations = r.rep.Series.Operations(scenarios.Operations)
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
-		SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
+		DroppedColumns: r.rep.Verify.DroppedColumns, SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
 		BrokenSessions: r.rep.Sessions.BrokenCount(), SessionRows: r.rep.Sessions.Rows != nil,
 	})
 	r.markNotRun()
@@ -441,7 +441,7 @@ func (r *run) markNotRun() {
 		g := &r.rep.Gates[i]
 		ran := r.done.loads
 		switch g.Name {
-		case "missing_rows", "changed_rows", "broken_sessions":
+		case "missing_rows", "changed_rows", "dropped_columns", "broken_sessions":
 			ran = r.done.rows
 		case "session_mismatches":
 			ran = r.done.sessions
