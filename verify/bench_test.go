@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cutover-dev/cutover/internal/dbgen"
 	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/cutover-dev/cutover/verify"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // benchRows is the size of each benchmark table: CUTOVER_BENCH_ROWS,
@@ -112,6 +115,10 @@ const benchColumns = `signature, request_id, requested_at, client_id, scope, gra
 // the floor (one bare hash scan of each table, both at once) and two
 // naive comparisons that fetch every row of both sides in key order
 // and compare them in Go: on wire bytes, and on decoded values.
+//
+// The sub-benchmarks run one after the other, so on a machine whose
+// speed drifts (a virtual machine, writeback of the fresh tables) the
+// first pays more; BenchmarkVerifyRatios times them interleaved.
 func BenchmarkVerify(b *testing.B) {
 	pg := benchFixture(b)
 	ctx := context.Background()
@@ -121,13 +128,8 @@ func BenchmarkVerify(b *testing.B) {
 			op, np := pools(b, pg.DSN("a"), pg.DSN(newDB))
 			b.ReportAllocs()
 			for b.Loop() {
-				res, err := verify.Tables(ctx, op, np, benchMapping, verify.Options{Workers: benchWorkers()})
-				if err != nil {
+				if err := verifyOnce(ctx, op, np, n, wantChanged); err != nil {
 					b.Fatal(err)
-				}
-				if res.RowsCompared != n || res.Changed != wantChanged || res.Missing+res.Extra != 0 {
-					b.Fatalf("compared %d rows, %d changed, %d missing, %d extra; want %d rows, %d changed",
-						res.RowsCompared, res.Changed, res.Missing, res.Extra, n, wantChanged)
 				}
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
@@ -137,24 +139,10 @@ func BenchmarkVerify(b *testing.B) {
 	b.Run("100-diffs", run("c", benchDiffs))
 	b.Run("floor", func(b *testing.B) {
 		op, np := pools(b, pg.DSN("a"), pg.DSN("b"))
-		q := "SELECT count(*), sum(hash_record_extended(ROW(" + benchColumns + "), 0))::text FROM tokens"
 		b.ReportAllocs()
 		for b.Loop() {
-			var sums [2]string
-			errs := make(chan error, 2)
-			for i, p := range []interface {
-				QueryRow(context.Context, string, ...any) pgx.Row
-			}{op, np} {
-				go func() {
-					var c int64
-					errs <- p.QueryRow(ctx, q).Scan(&c, &sums[i])
-				}()
-			}
-			if err := errors.Join(<-errs, <-errs); err != nil {
+			if err := floor(ctx, op, np); err != nil {
 				b.Fatal(err)
-			}
-			if sums[0] != sums[1] {
-				b.Fatal("identical tables hash differently")
 			}
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
@@ -173,6 +161,92 @@ func BenchmarkVerify(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkVerifyRatios times verify on identical tables, the floor and
+// verify with 100 changed rows interleaved, in three rounds of rotating
+// order per iteration, and reports the median ratios: verify over the floor (goal at
+// most 1.5) and 100 changed rows over identical tables (goal at most
+// 2). Interleaving makes the ratios hold on a machine whose speed
+// drifts during the run, where timing each alone in turn does not.
+func BenchmarkVerifyRatios(b *testing.B) {
+	pg := benchFixture(b)
+	ctx := context.Background()
+	n := int64(benchRows(b))
+	oi, ni := pools(b, pg.DSN("a"), pg.DSN("b"))
+	od, nd := pools(b, pg.DSN("a"), pg.DSN("c"))
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"identical", func() error { return verifyOnce(ctx, oi, ni, n, 0) }},
+		{"floor", func() error { return floor(ctx, oi, ni) }},
+		{"diffs", func() error { return verifyOnce(ctx, od, nd, n, benchDiffs) }},
+	}
+	var overFloor, diffsOverSame []float64
+	for b.Loop() {
+		// Three rounds, each starting with another step, so that every
+		// step runs first, second and third once.
+		for round := range len(steps) {
+			took := map[string]float64{}
+			for j := range steps {
+				st := steps[(round+j)%len(steps)]
+				start := time.Now()
+				if err := st.run(); err != nil {
+					b.Fatalf("%s: %v", st.name, err)
+				}
+				took[st.name] = time.Since(start).Seconds()
+			}
+			b.Logf("round %d: identical %.2fs, floor %.2fs, 100 diffs %.2fs", round, took["identical"],
+				took["floor"], took["diffs"])
+			overFloor = append(overFloor, took["identical"]/took["floor"])
+			diffsOverSame = append(diffsOverSame, took["diffs"]/took["identical"])
+		}
+	}
+	b.ReportMetric(median(overFloor), "x-floor")
+	b.ReportMetric(median(diffsOverSame), "x-identical(100-diffs)")
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// verifyOnce runs verify on the pools and checks its counts.
+func verifyOnce(ctx context.Context, op, np *pgxpool.Pool, n, wantChanged int64) error {
+	res, err := verify.Tables(ctx, op, np, benchMapping, verify.Options{Workers: benchWorkers()})
+	if err != nil {
+		return err
+	}
+	if res.RowsCompared != n || res.Changed != wantChanged || res.Missing+res.Extra != 0 {
+		return fmt.Errorf("compared %d rows, %d changed, %d missing, %d extra; want %d rows, %d changed",
+			res.RowsCompared, res.Changed, res.Missing, res.Extra, n, wantChanged)
+	}
+	return nil
+}
+
+// floor runs the floor: one bare hash scan of each table, both at once.
+func floor(ctx context.Context, op, np *pgxpool.Pool) error {
+	q := "SELECT count(*), sum(hash_record_extended(ROW(" + benchColumns + "), 0))::text FROM tokens"
+	var sums [2]string
+	errs := make(chan error, 2)
+	for i, p := range []*pgxpool.Pool{op, np} {
+		go func() {
+			var c int64
+			errs <- p.QueryRow(ctx, q).Scan(&c, &sums[i])
+		}()
+	}
+	if err := errors.Join(<-errs, <-errs); err != nil {
+		return err
+	}
+	if sums[0] != sums[1] {
+		return errors.New("identical tables hash differently")
+	}
+	return nil
 }
 
 // naive fetches both tables whole in key order and compares them row
