@@ -7,9 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/cutover-dev/cutover/verify"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -17,12 +15,6 @@ import (
 // whose tables hold values no error may show: each contains "SECRET".
 func secretDBs(t *testing.T) (oldDSN, newDSN string) {
 	t.Helper()
-	ctx := context.Background()
-	pg, err := provision.StartPostgres(ctx)
-	if err != nil {
-		t.Fatalf("starting postgres: %v", err)
-	}
-	t.Cleanup(func() { pg.Close() })
 	const tables = `CREATE TABLE t_int (id int PRIMARY KEY, secret text, at text);
 		INSERT INTO t_int SELECT i, 'SECRETVALUE-' || i, '2026-01-01' FROM generate_series(1, 50) i;
 		CREATE TABLE t_text (k text PRIMARY KEY, v text);
@@ -31,26 +23,9 @@ func secretDBs(t *testing.T) (oldDSN, newDSN string) {
 		INSERT INTO t_json VALUES (1, '{"ok": 1}'), (2, 'SECRETSESSION{"sub": "x"}');
 		CREATE TABLE t_fine (id int PRIMARY KEY, n text);
 		INSERT INTO t_fine VALUES (1, '1.50'), (2, NULL)`
-	for db, sql := range map[string]string{
-		"old": tables,
-		// Only the new side of t_fine differs: its normalized column
-		// fits its values on both sides.
-		"new": strings.ReplaceAll(tables, "'1.50'", "'1.5'"),
-	} {
-		if err := pg.CreateDatabase(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		conn, err := pgx.Connect(ctx, pg.DSN(db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = conn.Exec(ctx, sql)
-		conn.Close(ctx)
-		if err != nil {
-			t.Fatalf("filling %s: %v", db, err)
-		}
-	}
-	return pg.DSN("old"), pg.DSN("new")
+	// Only the new side of t_fine differs: its normalized column
+	// fits its values on both sides.
+	return twoDBs(t, tables, strings.ReplaceAll(tables, "'1.50'", "'1.5'"))
 }
 
 // TestRowErrorsAreMappingErrors checks that a normalizer or an old_sql

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cutover-dev/cutover/internal/provision"
 	"github.com/cutover-dev/cutover/verify"
 	"github.com/jackc/pgx/v5"
 )
@@ -70,41 +69,19 @@ func TestExpectValidate(t *testing.T) {
 //	id 4  b changed
 func conditionDBs(t *testing.T) (oldDSN, newDSN string) {
 	t.Helper()
-	ctx := context.Background()
-	pg, err := provision.StartPostgres(ctx)
-	if err != nil {
-		t.Fatalf("starting postgres: %v", err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	for db, sql := range map[string]string{
-		"old": `CREATE TABLE t (id int PRIMARY KEY, a text, b int, note text);
+	return twoDBs(t, `CREATE TABLE t (id int PRIMARY KEY, a text, b int, note text);
 			INSERT INTO t VALUES (1, 'x', 10, 'migrate'), (2, 'x', 20, 'keep'), (3, 'x', 30, NULL),
 				(4, 'gone', 40, 'drop'), (5, 'gone', 50, 'keep'), (6, 'same', 60, 'keep');
 			CREATE TABLE marks (id int PRIMARY KEY);
 			INSERT INTO marks VALUES (1);
 			CREATE TABLE u (id int PRIMARY KEY, a int, b int, c int);
 			INSERT INTO u VALUES (1, 0, 0, 0), (2, 0, 0, 0), (3, 0, 0, 0), (4, 0, 0, 0), (5, 0, 0, 0)`,
-		"new": `CREATE TABLE t (id int PRIMARY KEY, a text, b int, note text);
+		`CREATE TABLE t (id int PRIMARY KEY, a text, b int, note text);
 			INSERT INTO t VALUES (1, 'y', 10, 'migrate'), (2, 'y', 20, 'keep'), (3, 'y', 30, NULL),
 				(6, 'same', 60, 'keep'), (7, 'new', 70, 'added'), (8, 'new', 80, 'other');
 			CREATE SEQUENCE s;
 			CREATE TABLE u (id int PRIMARY KEY, a int, b int, c int);
-			INSERT INTO u VALUES (1, 1, 1, 0), (2, 1, 0, 1), (3, 1, 0, 0), (4, 0, 1, 0), (5, 0, 0, 0)`,
-	} {
-		if err := pg.CreateDatabase(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		conn, err := pgx.Connect(ctx, pg.DSN(db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = conn.Exec(ctx, sql)
-		conn.Close(ctx)
-		if err != nil {
-			t.Fatalf("filling %s: %v", db, err)
-		}
-	}
-	return pg.DSN("old"), pg.DSN("new")
+			INSERT INTO u VALUES (1, 1, 1, 0), (2, 1, 0, 1), (3, 1, 0, 0), (4, 0, 1, 0), (5, 0, 0, 0)`)
 }
 
 // TestExpectConditions checks that an expectation's old_where and
