@@ -104,6 +104,17 @@ type TablesResult struct {
 	Tables         []TableResult `json:"tables"`
 }
 
+// KeyedTables counts the tables compared row by row.
+func (r *TablesResult) KeyedTables() int {
+	n := 0
+	for _, t := range r.Tables {
+		if t.Keyed {
+			n++
+		}
+	}
+	return n
+}
+
 // Unexpected returns the number of unexpected differences.
 func (r *TablesResult) Unexpected() int64 { return r.Missing + r.Extra + r.Changed + r.DroppedColumns }
 

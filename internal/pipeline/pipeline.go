@@ -330,9 +330,7 @@ func (r *run) verifyRows(ctx context.Context) error {
 	}
 	r.rep.Sessions.Rows = rows
 	r.log.Info("session rows checked", "rows", rows.Checked, "broken_sessions", len(rows.Broken))
-	r.rep.Verify = reports.Verify{RowsCompared: res.RowsCompared, Missing: res.Missing, Extra: res.Extra,
-		Changed: res.Changed, ExpectedMissing: res.ExpectedMissing, ExpectedExtra: res.ExpectedExtra,
-		ExpectedChanged: res.ExpectedChanged, DroppedColumns: res.DroppedColumns, Tables: res.Tables}
+	r.rep.Verify = *res
 	r.done.rows = true
 	r.log.Info("rows verified", "rows_compared", res.RowsCompared, "missing", res.Missing,
 		"extra", res.Extra, "changed", res.Changed, "expected_changed", res.ExpectedChanged)
