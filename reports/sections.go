@@ -18,6 +18,10 @@ import (
 type table struct {
 	Head []string
 	Body [][]string
+	// Wrap, when positive, is the width at which the terminal report
+	// wraps the last column, whose cells can run long (the notes on a
+	// table's differences); Markdown keeps cells on one line.
+	Wrap int
 }
 
 // headline is the verdict in capitals, with the reason a partial run
@@ -117,7 +121,7 @@ func rowsHeading(v Verify) string {
 }
 
 func rowsTable(v Verify) table {
-	t := table{Head: []string{"Table", "Check", "Old", "New", "Missing", "Extra", "Changed", "Notes"}}
+	t := table{Head: []string{"Table", "Check", "Old", "New", "Missing", "Extra", "Changed", "Notes"}, Wrap: 60}
 	for _, tr := range v.Tables {
 		how := "count"
 		if tr.Keyed {

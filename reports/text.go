@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -63,6 +64,16 @@ func (d *doc) table(t table) {
 				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
 			},
 		})))
+	}
+	if t.Wrap > 0 && !d.md {
+		body := make([][]string, len(t.Body))
+		for i, row := range t.Body {
+			body[i] = slices.Clone(row)
+			if last := len(row) - 1; last >= 0 {
+				body[i][last] = wrap(row[last], t.Wrap)
+			}
+		}
+		t.Body = body
 	}
 	tb := tablewriter.NewTable(d.w, opts...)
 	tb.Header(t.Head)
