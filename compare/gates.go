@@ -49,7 +49,9 @@ type Findings struct {
 	MissingRows, ChangedRows, SessionMismatches int64
 	// DroppedColumns counts the old columns the new side lacks and the
 	// mapping does not account for; with changed rows gated, any fails.
+	// Dropped names them as table.column.
 	DroppedColumns int64
+	Dropped        []string
 	// BrokenSessions counts the sessions whose token rows the
 	// database-level check found damaged (see verify.SessionRows); it is
 	// gated only when SessionRows says that check ran. The same bound,
@@ -105,14 +107,19 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 	for _, ml := range l.Metrics {
 		out = append(out, metricGate(ml, ms))
 	}
-	count := func(name string, got, max int64, what string) {
+	// what is the phrase after the count, singular and plural.
+	count := func(name string, got, max int64, what [2]string) {
 		if max < 0 {
 			return
 		}
+		w := what[1]
+		if got == 1 {
+			w = what[0]
+		}
 		out = append(out, Gate{Name: name, Passed: got <= max,
-			Detail: fmt.Sprintf("%d %s (limit %d)", got, what, max)})
+			Detail: fmt.Sprintf("%d %s (limit %d)", got, w, max)})
 	}
-	rows := func(name string, got, max int64, what string) {
+	rows := func(name string, got, max int64, what [2]string) {
 		if max >= 0 && f.KeyedTables == 0 {
 			out = append(out, Gate{Name: name, Detail: "no table was compared row by row: map tables under " +
 				"verify.tables, or set gates.max_" + name + ": -1 to go without this gate"})
@@ -120,16 +127,26 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 		}
 		count(name, got, max, what)
 	}
-	rows("missing_rows", f.MissingRows, l.MaxMissingRows, "rows missing on the new side")
-	rows("changed_rows", f.ChangedRows, l.MaxChangedRows, "rows changed across the migration")
+	rows("missing_rows", f.MissingRows, l.MaxMissingRows,
+		[2]string{"row missing on the new side", "rows missing on the new side"})
+	rows("changed_rows", f.ChangedRows, l.MaxChangedRows,
+		[2]string{"row changed across the migration", "rows changed across the migration"})
 	if l.MaxChangedRows >= 0 && f.KeyedTables > 0 {
 		// A dropped column changes every row of its table; its bound is
 		// zero whatever the row bound.
-		count("dropped_columns", f.DroppedColumns, 0, "columns dropped and not ignored by the mapping")
+		what := [2]string{"column dropped and not ignored by the mapping",
+			"columns dropped and not ignored by the mapping"}
+		if len(f.Dropped) > 0 {
+			list := strings.Join(f.Dropped, ", ")
+			what[0], what[1] = what[0]+": "+list, what[1]+": "+list
+		}
+		count("dropped_columns", f.DroppedColumns, 0, what)
 	}
-	count("session_mismatches", f.SessionMismatches, l.MaxSessionMismatches, "sessions behave differently")
+	count("session_mismatches", f.SessionMismatches, l.MaxSessionMismatches,
+		[2]string{"session behaves differently", "sessions behave differently"})
 	if f.SessionRows {
-		count("broken_sessions", f.BrokenSessions, l.MaxSessionMismatches, "sessions broken in the database")
+		count("broken_sessions", f.BrokenSessions, l.MaxSessionMismatches,
+			[2]string{"session broken in the database", "sessions broken in the database"})
 	}
 	return out
 }

@@ -216,3 +216,26 @@ func TestDroppedColumnsGate(t *testing.T) {
 		})
 	}
 }
+
+// TestGateDetailsNameAndCount: a count of one reads in the singular,
+// and the dropped-columns gate names what was dropped.
+func TestGateDetailsNameAndCount(t *testing.T) {
+	gs := Gates(Limits{MaxMissingRows: 0, MaxChangedRows: 0, MaxSessionMismatches: 0, MaxErrorRate: -1,
+		MaxP95RegressionPct: -1}, nil, Findings{KeyedTables: 1, MissingRows: 2, ChangedRows: 1,
+		DroppedColumns: 1, Dropped: []string{"hydra_oauth2_logout_request.rp_initiated"}, SessionMismatches: 1})
+	want := map[string]string{
+		"missing_rows":       "2 rows missing on the new side (limit 0)",
+		"changed_rows":       "1 row changed across the migration (limit 0)",
+		"dropped_columns":    "1 column dropped and not ignored by the mapping: hydra_oauth2_logout_request.rp_initiated (limit 0)",
+		"session_mismatches": "1 session behaves differently (limit 0)",
+	}
+	for _, g := range gs {
+		if w, ok := want[g.Name]; ok && g.Detail != w {
+			t.Errorf("%s: detail %q, want %q", g.Name, g.Detail, w)
+		}
+		delete(want, g.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("gates missing: %v", want)
+	}
+}

@@ -134,10 +134,14 @@ func rowsTable(v Verify) table {
 	return t
 }
 
-// tableNotes names a table's columns whose type changed and its first
-// differences: four notes at most, then how many more there are.
+// tableNotes names a table's dropped columns and those whose type
+// changed, and its first differences: four notes at most, then how many
+// more there are.
 func tableNotes(t verify.TableResult) string {
 	var notes []string
+	if len(t.OldOnly) > 0 {
+		notes = append(notes, "dropped: "+strings.Join(t.OldOnly, ", "))
+	}
 	if len(t.Skipped) > 0 {
 		notes = append(notes, "type changed: "+strings.Join(t.Skipped, ", "))
 	}

@@ -94,8 +94,11 @@ func scrubbed(err error) error {
 	return &c
 }
 
-// quotedValue matches a double-quoted value in a PostgreSQL message.
-var quotedValue = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+// quotedValue matches, in a PostgreSQL message, everything from the
+// first double quote to the last: PostgreSQL quotes a value without
+// escaping the quotes inside it, so the value may hold quotes of its
+// own, and only the outermost pair bounds it.
+var quotedValue = regexp.MustCompile(`(?s)".*"`)
 
 // mappingFault reports whether an SQLSTATE says the SQL itself is at
 // fault: it does not parse or names what does not exist (class 42, as

@@ -115,6 +115,20 @@ func (r *TablesResult) KeyedTables() int {
 	return n
 }
 
+// DroppedNames lists the dropped columns of the mapped tables as
+// table.column (see [TablesResult.DroppedColumns]).
+func (r *TablesResult) DroppedNames() []string {
+	var out []string
+	for _, t := range r.Tables {
+		if t.Keyed {
+			for _, c := range t.OldOnly {
+				out = append(out, t.Table+"."+c)
+			}
+		}
+	}
+	return out
+}
+
 // Unexpected returns the number of unexpected differences.
 func (r *TablesResult) Unexpected() int64 { return r.Missing + r.Extra + r.Changed + r.DroppedColumns }
 

@@ -21,6 +21,8 @@ func secretDBs(t *testing.T) (oldDSN, newDSN string) {
 		INSERT INTO t_text SELECT 'SECRETKEY-' || i, 'v' FROM generate_series(1, 50) i;
 		CREATE TABLE t_json (id int PRIMARY KEY, session_data text);
 		INSERT INTO t_json VALUES (1, '{"ok": 1}'), (2, 'SECRETSESSION{"sub": "x"}');
+		CREATE TABLE t_quote (id int PRIMARY KEY, v text);
+		INSERT INTO t_quote VALUES (1, 'x" SECRET-Q "y');
 		CREATE TABLE t_fine (id int PRIMARY KEY, n text);
 		INSERT INTO t_fine VALUES (1, '1.50'), (2, NULL)`
 	// Only the new side of t_fine differs: its normalized column
@@ -47,6 +49,9 @@ func TestRowErrorsAreMappingErrors(t *testing.T) {
 		{"jsonb normalizer over text that is not JSON",
 			verify.TableMap{Table: "t_json", Key: []string{"id"}, Normalize: map[string]string{"session_data": "jsonb"}},
 			`table t_json: normalize: column session_data (jsonb): old database: ERROR: invalid input syntax for type json (SQLSTATE 22P02)`},
+		{"a value holding quotes",
+			verify.TableMap{Table: "t_quote", Key: []string{"id"}, Normalize: map[string]string{"v": "numeric"}},
+			`table t_quote: normalize: column v (numeric): old database: ERROR: invalid input syntax for type numeric: "…" (SQLSTATE 22P02)`},
 		{"old_sql cast a key does not fit",
 			verify.TableMap{Table: "t_text", Key: []string{"k"}, FingerprintKey: true,
 				OldSQL: "SELECT k::int AS k, v FROM t_text"},

@@ -525,7 +525,7 @@ func (e *engine) plan(ctx context.Context, t TableMap, ocols, ncols map[string]s
 		for _, c := range x.Columns {
 			if !slices.Contains(p.compared, c) {
 				return nil, mistake("expect[%d]: column %s is not compared "+
-					"(it is in neither table, or ignored, or a key)", j, c)
+					"(it is not in both tables, or it is ignored or a key)", j, c)
 			}
 		}
 	}

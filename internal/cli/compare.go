@@ -147,7 +147,7 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 	}
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
 		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
-		DroppedColumns:    arep.Verify.DroppedColumns,
+		DroppedColumns: arep.Verify.DroppedColumns, Dropped: arep.Verify.DroppedNames(),
 		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables(),
 		BrokenSessions: arep.Sessions.BrokenCount(), SessionRows: arep.Sessions.Rows != nil})
 	rep.Verdict = reports.Fail

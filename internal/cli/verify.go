@@ -110,8 +110,12 @@ func cmdVerify(ctx context.Context, e *environ, args []string) error {
 		printVerify(e.stdout, res)
 	}
 	if res.Unexpected() > 0 {
-		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows; %d dropped columns)", ErrGateFailed,
-			res.Missing, res.Extra, res.Changed, res.DroppedColumns)
+		cols := "columns"
+		if res.DroppedColumns == 1 {
+			cols = "column"
+		}
+		return fmt.Errorf("%w (%d missing, %d extra, %d changed rows; %d dropped %s)", ErrGateFailed,
+			res.Missing, res.Extra, res.Changed, res.DroppedColumns, cols)
 	}
 	return nil
 }

@@ -172,7 +172,7 @@ func TestVerifyMappingErrors(t *testing.T) {
 			`table clients: old_sql: ERROR: invalid input syntax for type integer: "…" (SQLSTATE 22P02)`},
 		{"expectation of a column of neither table",
 			"tables:\n  - table: clients\n    key: [id]\n    expect:\n      - {columns: [nosuchcol], reason: r}\n",
-			"table clients: expect[0]: column nosuchcol is not compared (it is in neither table, or ignored, or a key)"},
+			"table clients: expect[0]: column nosuchcol is not compared (it is not in both tables, or it is ignored or a key)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			mapping := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")

@@ -372,7 +372,7 @@ func (r *run) finish() {
 	r.rep.Operations = r.rep.Series.Operations(scenarios.Operations)
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
 		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
-		DroppedColumns: r.rep.Verify.DroppedColumns, SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
+		DroppedColumns: r.rep.Verify.DroppedColumns, Dropped: r.rep.Verify.DroppedNames(), SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
 		BrokenSessions: r.rep.Sessions.BrokenCount(), SessionRows: r.rep.Sessions.Rows != nil,
 	})
 	r.markNotRun()
