@@ -17,6 +17,8 @@ type Limits struct {
 	// MaxMissingRows, MaxChangedRows and MaxSessionMismatches bound the
 	// verification findings.
 	MaxMissingRows, MaxChangedRows, MaxSessionMismatches int64
+	// MaxExtraRows bounds the unexpected rows only the new side holds.
+	MaxExtraRows int64
 	// Metrics are further bounds on single metrics.
 	Metrics []MetricLimit
 }
@@ -47,6 +49,7 @@ type MetricLimit struct {
 // Findings are the verification counts the gates read.
 type Findings struct {
 	MissingRows, ChangedRows, SessionMismatches int64
+	ExtraRows                                   int64
 	// DroppedColumns counts the old columns the new side lacks and the
 	// mapping does not account for; with changed rows gated, any fails.
 	// Dropped names them as table.column.
@@ -129,6 +132,8 @@ func Gates(l Limits, ms []Metric, f Findings) []Gate {
 	}
 	rows("missing_rows", f.MissingRows, l.MaxMissingRows,
 		[2]string{"row missing on the new side", "rows missing on the new side"})
+	rows("extra_rows", f.ExtraRows, l.MaxExtraRows,
+		[2]string{"row on the new side only", "rows on the new side only"})
 	rows("changed_rows", f.ChangedRows, l.MaxChangedRows,
 		[2]string{"row changed across the migration", "rows changed across the migration"})
 	if l.MaxChangedRows >= 0 && f.KeyedTables > 0 {

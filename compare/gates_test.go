@@ -45,7 +45,7 @@ func TestMetricGates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			off := Limits{MaxErrorRate: -1, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxChangedRows: -1,
+			off := Limits{MaxErrorRate: -1, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxExtraRows: -1, MaxChangedRows: -1,
 				MaxSessionMismatches: -1, Metrics: []MetricLimit{tt.limit}}
 			gs := Gates(off, []Metric{tt.m}, Findings{})
 			if len(gs) != 1 {
@@ -66,7 +66,7 @@ func TestMetricGates(t *testing.T) {
 func TestFixedGates(t *testing.T) {
 	c := 30.0
 	ms := []Metric{{Name: "latency_p95_ms", Before: 10, After: 13, ChangePct: &c}, {Name: "error_rate", After: 0.02}}
-	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: 25, MaxMissingRows: 0, MaxChangedRows: -1,
+	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: 25, MaxMissingRows: 0, MaxExtraRows: -1, MaxChangedRows: -1,
 		MaxSessionMismatches: 1}, ms, Findings{MissingRows: 1, SessionMismatches: 1})
 	got := map[string]bool{}
 	for _, g := range gs {
@@ -89,9 +89,9 @@ func TestRowGatesWithoutMappedTables(t *testing.T) {
 		MaxP95RegressionPct: -1}
 	for _, keyed := range []int{0, 3} {
 		gs := Gates(l, nil, Findings{KeyedTables: keyed})
-		// With tables compared, the dropped-columns gate joins the two
+		// With tables compared, the dropped-columns gate joins the three
 		// row gates.
-		if want := 2 + btoi(keyed > 0); len(gs) != want {
+		if want := 3 + btoi(keyed > 0); len(gs) != want {
 			t.Fatalf("keyed %d: got %d gates, want %d: %+v", keyed, len(gs), want, gs)
 		}
 		for _, g := range gs {
@@ -165,7 +165,7 @@ func TestBrokenSessionsGate(t *testing.T) {
 // error rate; the gate fails and says why, never printing NaN.
 func TestErrorRateGateWithoutRequests(t *testing.T) {
 	ms := Compare(Side{Requests: 100, LatenciesMS: []float64{1, 2, 3}}, Side{}, DefaultOptions())
-	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxChangedRows: -1,
+	gs := Gates(Limits{MaxErrorRate: 0.01, MaxP95RegressionPct: -1, MaxMissingRows: -1, MaxExtraRows: -1, MaxChangedRows: -1,
 		MaxSessionMismatches: -1}, ms, Findings{})
 	if len(gs) != 1 || gs[0].Passed {
 		t.Fatalf("gates %+v, want one failed error_rate gate", gs)
@@ -199,7 +199,7 @@ func TestDroppedColumnsGate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gs := Gates(Limits{MaxMissingRows: -1, MaxChangedRows: tt.maxChanged, MaxSessionMismatches: -1,
+			gs := Gates(Limits{MaxMissingRows: -1, MaxExtraRows: -1, MaxChangedRows: tt.maxChanged, MaxSessionMismatches: -1,
 				MaxErrorRate: -1, MaxP95RegressionPct: -1}, nil, Findings{KeyedTables: 1, DroppedColumns: tt.dropped})
 			var g *Gate
 			for i := range gs {
@@ -221,10 +221,11 @@ func TestDroppedColumnsGate(t *testing.T) {
 // and the dropped-columns gate names what was dropped.
 func TestGateDetailsNameAndCount(t *testing.T) {
 	gs := Gates(Limits{MaxMissingRows: 0, MaxChangedRows: 0, MaxSessionMismatches: 0, MaxErrorRate: -1,
-		MaxP95RegressionPct: -1}, nil, Findings{KeyedTables: 1, MissingRows: 2, ChangedRows: 1,
+		MaxP95RegressionPct: -1}, nil, Findings{KeyedTables: 1, MissingRows: 2, ExtraRows: 3, ChangedRows: 1,
 		DroppedColumns: 1, Dropped: []string{"hydra_oauth2_logout_request.rp_initiated"}, SessionMismatches: 1})
 	want := map[string]string{
 		"missing_rows":       "2 rows missing on the new side (limit 0)",
+		"extra_rows":         "3 rows on the new side only (limit 0)",
 		"changed_rows":       "1 row changed across the migration (limit 0)",
 		"dropped_columns":    "1 column dropped and not ignored by the mapping: hydra_oauth2_logout_request.rp_initiated (limit 0)",
 		"session_mismatches": "1 session behaves differently (limit 0)",

@@ -162,6 +162,9 @@ type Gates struct {
 	MaxP95RegressionPct float64 `yaml:"max_p95_regression_pct"`
 	// MaxMissingRows is how many old rows may be absent on the new side.
 	MaxMissingRows int `yaml:"max_missing_rows"`
+	// MaxExtraRows is how many rows the new side may hold that the old
+	// did not and the mapping does not expect.
+	MaxExtraRows int `yaml:"max_extra_rows"`
 	// MaxChangedRows is how many rows may differ across the change.
 	MaxChangedRows int `yaml:"max_changed_rows"`
 	// MaxSessionMismatches is how many sessions may behave differently.

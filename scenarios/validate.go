@@ -30,7 +30,7 @@ func defaults() *Scenario {
 		Verify: Verify{IgnoreColumns: []string{"nid"}},
 		Gates: Gates{
 			MaxErrorRate: 0.01, MaxP95RegressionPct: 25,
-			MaxMissingRows: 0, MaxChangedRows: 0, MaxSessionMismatches: 0,
+			MaxMissingRows: 0, MaxExtraRows: 0, MaxChangedRows: 0, MaxSessionMismatches: 0,
 		},
 	}
 }

@@ -146,7 +146,7 @@ func cmdCompare(ctx context.Context, e *environ, args []string) error {
 		e.log.Info("using BEFORE_DIR's A/A calibration as each metric's noise", "dir", beforeDir)
 	}
 	rep.Gates = compare.Gates(pipeline.Limits(sc.Gates), rep.Metrics, compare.Findings{
-		MissingRows: arep.Verify.Missing, ChangedRows: arep.Verify.Changed,
+		MissingRows: arep.Verify.Missing, ExtraRows: arep.Verify.Extra, ChangedRows: arep.Verify.Changed,
 		DroppedColumns: arep.Verify.DroppedColumns, Dropped: arep.Verify.DroppedNames(),
 		SessionMismatches: int64(arep.Sessions.Mismatched), KeyedTables: arep.Verify.KeyedTables(),
 		BrokenSessions: arep.Sessions.BrokenCount(), SessionRows: arep.Sessions.Rows != nil})

@@ -428,7 +428,7 @@ func TestRunInterruptedLeavesNothing(t *testing.T) {
 				}
 				measured := loadedNew
 				switch g.Name {
-				case "missing_rows", "changed_rows", "dropped_columns":
+				case "missing_rows", "extra_rows", "changed_rows", "dropped_columns":
 					measured = rep.Verify.RowsCompared > 0
 				case "broken_sessions":
 					measured = rep.Sessions.Rows != nil

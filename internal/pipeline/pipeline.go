@@ -371,7 +371,7 @@ func (r *run) finish() {
 	r.rep.Metrics = append(r.rep.Metrics, containerMetrics(r.beforeRs, r.afterRs, r.sc.Load.Warm)...)
 	r.rep.Operations = r.rep.Series.Operations(scenarios.Operations)
 	r.rep.Gates = compare.Gates(Limits(r.sc.Gates), r.rep.Metrics, compare.Findings{
-		MissingRows: r.rep.Verify.Missing, ChangedRows: r.rep.Verify.Changed,
+		MissingRows: r.rep.Verify.Missing, ExtraRows: r.rep.Verify.Extra, ChangedRows: r.rep.Verify.Changed,
 		DroppedColumns: r.rep.Verify.DroppedColumns, Dropped: r.rep.Verify.DroppedNames(), SessionMismatches: int64(r.rep.Sessions.Mismatched), KeyedTables: r.rep.Verify.KeyedTables(),
 		BrokenSessions: r.rep.Sessions.BrokenCount(), SessionRows: r.rep.Sessions.Rows != nil,
 	})
@@ -439,7 +439,7 @@ func (r *run) markNotRun() {
 		g := &r.rep.Gates[i]
 		ran := r.done.loads
 		switch g.Name {
-		case "missing_rows", "changed_rows", "dropped_columns", "broken_sessions":
+		case "missing_rows", "extra_rows", "changed_rows", "dropped_columns", "broken_sessions":
 			ran = r.done.rows
 		case "session_mismatches":
 			ran = r.done.sessions

@@ -37,7 +37,7 @@ func series(res *loadgen.Result, rs sideResources) *compare.Series {
 func Limits(g scenarios.Gates) compare.Limits {
 	l := compare.Limits{
 		MaxErrorRate: g.MaxErrorRate, MaxP95RegressionPct: g.MaxP95RegressionPct,
-		MaxMissingRows: int64(g.MaxMissingRows), MaxChangedRows: int64(g.MaxChangedRows),
+		MaxMissingRows: int64(g.MaxMissingRows), MaxExtraRows: int64(g.MaxExtraRows), MaxChangedRows: int64(g.MaxChangedRows),
 		MaxSessionMismatches: int64(g.MaxSessionMismatches),
 	}
 	for _, m := range g.Metrics {
