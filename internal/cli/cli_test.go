@@ -125,7 +125,7 @@ func TestBadCommandLines(t *testing.T) {
 			"--old: the user or password holds a bare '@'; percent-encode it as %40"},
 		{"one-letter password", nil, []string{"sessions", "--old", "host=127.0.0.1 password=a port=x",
 			"--new", "postgres://a@127.0.0.1/x"}, ExitUsage,
-			"--old: cannot parse `host=127.0.0.1 password=xxxxx port=x`: invalid port"},
+			"--old: cannot parse `[redacted dsn]`: invalid port"},
 		{"sessions with a negative limit", nil, []string{"sessions", "--old", "postgres://a@127.0.0.1/x",
 			"--new", "postgres://a@127.0.0.1/x", "--limit", "-1"}, ExitUsage, "--limit: must not be negative, got -1"},
 		{"sessions with an unreachable database", nil, []string{"sessions", "--old", "postgres://u:topsecret@127.0.0.1:1/x",

@@ -44,6 +44,9 @@ func Redact(dsn string) string {
 	return u.String()
 }
 
+// backquoted matches a backquoted span of an error message.
+var backquoted = regexp.MustCompile("`[^`]*`")
+
 // keywordSecret finds the secret values of a keyword/value DSN.
 var keywordSecret = regexp.MustCompile(`(?i)\b([a-z]*(?:password|secret|token)[a-z]*)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
 
@@ -112,6 +115,12 @@ func RedactErr(err error, dsn string) error {
 		return nil
 	}
 	msg := strings.ReplaceAll(err.Error(), dsn, Redact(dsn))
+	if !strings.Contains(dsn, "://") {
+		// A driver quotes a keyword DSN it cannot parse between
+		// backquotes, masking the password only up to the first space:
+		// the rest of an unquoted password with spaces would show.
+		msg = backquoted.ReplaceAllString(msg, "`[redacted dsn]`")
+	}
 	for _, s := range secrets(dsn) {
 		for _, v := range []string{s, url.QueryEscape(s)} {
 			if len(v) < shortSecret {
