@@ -106,7 +106,7 @@ func (s *Samples) Validate() error {
 				return fmt.Errorf("%s side, request %d: latency_ms %w", side.name, i+1, err)
 			}
 		}
-		last := math.Inf(-1)
+		last, lastCPU := math.Inf(-1), math.Inf(-1)
 		for i, p := range side.s.Resources {
 			if err := nonNegative(p.AtS); err != nil {
 				return fmt.Errorf("%s side, scrape %d: at_s %w", side.name, i+1, err)
@@ -128,19 +128,35 @@ func (s *Samples) Validate() error {
 					return fmt.Errorf("%s side, scrape %d: %s %w", side.name, i+1, f.name, err)
 				}
 			}
+			// The CPU counter only grows; a server restarted mid-run
+			// would show as negative CPU.
+			if c := p.CPUSeconds; c != nil {
+				if *c < lastCPU {
+					return fmt.Errorf("%s side, scrape %d: cpu_seconds %v is below the previous scrape's %v "+
+						"(a counter that went back: the server restarted?)", side.name, i+1, *c, lastCPU)
+				}
+				lastCPU = *c
+			}
 		}
 	}
 	return nil
 }
 
+// maxSample bounds every value of samples.json: a petabyte, or 31 000
+// years in milliseconds. Larger values are no measurement, and sums of
+// them overflow to infinity.
+const maxSample = 1e15
+
 // nonNegative returns an error saying what is wrong with v, which must
-// be finite and not negative.
+// be finite, not negative and at most maxSample.
 func nonNegative(v float64) error {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return fmt.Errorf("%v is not a finite number", v)
 	case v < 0:
 		return fmt.Errorf("%v is negative", v)
+	case v > maxSample:
+		return fmt.Errorf("%v is too large to be a measurement (over %g)", v, maxSample)
 	}
 	return nil
 }

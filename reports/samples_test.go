@@ -34,6 +34,11 @@ func TestReadSamplesValidates(t *testing.T) {
 			"old side, scrape 2: at_s 0.5 is before the previous scrape's 1"},
 		{"negative memory", func(s *Samples) { s.Old.Resources[0].RSS = f(-1) }, "scrape 1: rss_bytes -1 is negative"},
 		{"NaN cpu", func(s *Samples) { s.Old.Resources[1].CPUSeconds = f(math.NaN()) }, "cpu_seconds NaN is not"},
+		{"huge latency", func(s *Samples) { s.New.Requests[0].LatencyMS = 1e308 },
+			"new side, request 1: latency_ms 1e+308 is too large"},
+		{"cpu counter going back", func(s *Samples) {
+			s.Old.Resources[0].CPUSeconds, s.Old.Resources[1].CPUSeconds = f(5), f(2)
+		}, "old side, scrape 2: cpu_seconds 2 is below the previous scrape's 5"},
 		{"negative warm-up", func(s *Samples) { s.WarmupS = -3 }, "warmup_s -3 is negative"},
 		{"calibration checked", func(s *Samples) {
 			s.Calibration = &compare.Series{Requests: []compare.Request{{LatencyMS: -1}}}
