@@ -37,7 +37,7 @@ type TableResult struct {
 	ExpectedMissing int64 `json:"expected_missing"`
 	ExpectedExtra   int64 `json:"expected_extra"`
 	ExpectedChanged int64 `json:"expected_changed"`
-	// Chunks is the number of key-range chunks whose checksums were
+	// Chunks is the number of key-hash chunks whose checksums were
 	// compared; ChunksMismatched how many of them differed and were
 	// split down to rows.
 	Chunks           int `json:"chunks,omitempty"`

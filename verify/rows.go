@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -143,9 +144,9 @@ func (d *differ) leaf(ctx context.Context, set chunkSet) error {
 // A key that repeats (the mapping's key is not unique) is compared as a
 // multiset: old and new rows with equal hashes match each other; the
 // rows left unmatched on both sides are paired, each with the row of
-// the other side closest to it, as changed rows, and those left over on one side are its surplus
-// duplicates (counted as missing on the old side, extra on the new
-// one). A changed row of a repeated key is always unexpected, with
+// the other side closest to it, as changed rows, and those left over
+// on one side are its surplus duplicates (counted as missing on the
+// old side, extra on the new one). A changed row of a repeated key is always unexpected, with
 // Side saying where its key repeats: which old row pairs with which
 // new one is arbitrary, so no expectation can vouch for it, and a
 // mapping whose key is not unique must be seen. Identical groups of a
@@ -166,15 +167,7 @@ func (d *differ) group(os, ns []row) {
 		d.diffs = append(d.diffs, d.kind(ns[0].key, KindExtra, nil, nil, &ns[0]))
 		ns = ns[1:]
 	}
-	byHash := func(a, b row) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return 0
-	}
+	byHash := func(a, b row) int { return cmp.Compare(a.hash, b.hash) }
 	os, ns = slices.Clone(os), slices.Clone(ns)
 	slices.SortFunc(os, byHash)
 	slices.SortFunc(ns, byHash)

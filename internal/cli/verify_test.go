@@ -175,13 +175,7 @@ func TestVerifyMappingErrors(t *testing.T) {
 			"table clients: expect[0]: column nosuchcol is not compared (it is not in both tables, or it is ignored or a key)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			mapping := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
-			if err := os.WriteFile(mapping, []byte(tt.mapping), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var out, errb bytes.Buffer
-			args := []string{"verify", "--old", pg.DSN("a"), "--new", pg.DSN("b"), "--mapping", mapping}
-			err := Run(ctx, args, nil, &out, &errb, nil)
+			mapping, out, errb, err := verifyWithMapping(t, ctx, pg, dir, tt.name, tt.mapping)
 			if got := ExitCode(err); got != ExitUsage {
 				t.Fatalf("exit code: got %d (%v), want %d; stderr:\n%s", got, err, ExitUsage, errb.String())
 			}
@@ -279,13 +273,7 @@ func TestVerifyDroppedColumn(t *testing.T) {
 			[]string{"t: added columns added", "rows differ*", "* 1 unmapped tables differ in row count"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			mapping := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
-			if err := os.WriteFile(mapping, []byte(tt.mapping), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var out, errb bytes.Buffer
-			args := []string{"verify", "--old", pg.DSN("a"), "--new", pg.DSN("b"), "--mapping", mapping}
-			err := Run(ctx, args, nil, &out, &errb, nil)
+			_, out, _, err := verifyWithMapping(t, ctx, pg, dir, tt.name, tt.mapping)
 			if got := ExitCode(err); got != tt.code {
 				t.Fatalf("exit code: got %d (%v), want %d; stdout:\n%s", got, err, tt.code, out.String())
 			}
@@ -340,4 +328,18 @@ func TestVerifySameDatabase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// verifyWithMapping writes mapping to a file of dir named after name and
+// runs cutover verify with it between databases a and b of pg.
+func verifyWithMapping(t *testing.T, ctx context.Context, pg *provision.Postgres, dir, name, mapping string) (
+	file string, out, errb *bytes.Buffer, err error) {
+	t.Helper()
+	file = filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+	if err := os.WriteFile(file, []byte(mapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errb = &bytes.Buffer{}, &bytes.Buffer{}
+	args := []string{"verify", "--old", pg.DSN("a"), "--new", pg.DSN("b"), "--mapping", file}
+	return file, out, errb, Run(ctx, args, nil, out, errb, nil)
 }
